@@ -1,0 +1,1 @@
+"""The knowledge layer: rule and model-card files, validated as they load."""

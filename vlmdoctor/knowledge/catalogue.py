@@ -1,0 +1,75 @@
+"""The model catalogue: every card, and name resolution with suggestions."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from vlmdoctor.errors import InputError, RuleError
+from vlmdoctor.knowledge.cards import ModelCard, parse_family_file
+from vlmdoctor.knowledge.schema import SchemaError
+from vlmdoctor.yamlio import load_yaml
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    cards: tuple[ModelCard, ...]
+
+    def resolve(self, name: str) -> ModelCard:
+        wanted = name.strip().lower()
+        squashed = _squash(wanted)
+        exact = [c for c in self.cards if wanted in (n.lower() for n in c.names())]
+        if not exact:
+            exact = [c for c in self.cards if squashed in (_squash(n) for n in c.names())]
+        if len(exact) == 1:
+            return exact[0]
+        if len(exact) > 1:
+            ids = ", ".join(sorted(c.id for c in exact))
+            raise InputError(f"model {name!r} is ambiguous: it names {ids}")
+        raise InputError(f"unknown model {name!r}{self._suggest(name)}; "
+                         "run 'vlmdoctor models' for the list")
+
+    def _suggest(self, name: str) -> str:
+        lowered = {n.lower(): c.id for c in self.cards for n in c.names()}
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=8, cutoff=0.5)
+        ids: list[str] = []
+        for match in close:
+            if lowered[match] not in ids:
+                ids.append(lowered[match])
+        return f" (did you mean: {', '.join(ids[:3])}?)" if ids else ""
+
+
+def load_catalogue(directory: Path, display_root: Path | None = None) -> Catalogue:
+    cards: list[ModelCard] = []
+    seen: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        shown = _display(path, display_root)
+        raw = load_yaml(path, shown)
+        try:
+            file_cards = parse_family_file(raw, shown)
+        except SchemaError as exc:
+            raise RuleError(shown, exc.path, exc.problem) from None
+        for card in file_cards:
+            for alias in card.names():
+                key = alias.lower()
+                if key in seen and seen[key] != card.id:
+                    raise RuleError(shown, f"model {card.id}",
+                                    f"name {alias!r} is already used by model {seen[key]!r}")
+                seen[key] = card.id
+            cards.append(card)
+    return Catalogue(tuple(cards))
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    return str(path)

@@ -1,0 +1,210 @@
+"""A small declarative validator for the YAML knowledge files.
+
+Each schema node checks one value and returns it normalised; errors carry the
+key path (``when.all[1].version.spec``) so the one-line message points at the spot.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+
+class SchemaError(Exception):
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
+
+
+def join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...] | set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class Node:
+    def check(self, value: Any, path: str) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Scalar(Node):
+    kind: str  # "str" | "int" | "number" | "bool"
+
+    def check(self, value: Any, path: str) -> Any:
+        ok = {
+            "str": isinstance(value, str),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+        }[self.kind]
+        if not ok:
+            names = {"str": "a string", "int": "an integer", "number": "a number",
+                     "bool": "true or false"}
+            raise SchemaError(path, f"expected {names[self.kind]}, got {_show(value)}")
+        return value
+
+
+STR = Scalar("str")
+INT = Scalar("int")
+NUMBER = Scalar("number")
+BOOL = Scalar("bool")
+
+
+class AnyNode(Node):
+    def check(self, value: Any, path: str) -> Any:
+        return value
+
+
+ANY = AnyNode()
+
+
+@dataclass(frozen=True)
+class VersionStr(Node):
+    def check(self, value: Any, path: str) -> str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise SchemaError(path, f"expected a version string, got {_show(value)}")
+        try:
+            Version(value)
+        except InvalidVersion:
+            raise SchemaError(path, f"unparsable version {value!r}") from None
+        return value
+
+
+@dataclass(frozen=True)
+class SpecStr(Node):
+    def check(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise SchemaError(path, f"expected a version specifier string, got {_show(value)}")
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier:
+            raise SchemaError(path, f"unparsable version specifier {value!r}") from None
+        return value
+
+
+VERSION = VersionStr()
+SPEC = SpecStr()
+
+
+@dataclass(frozen=True)
+class OneOf(Node):
+    values: tuple[str, ...]
+
+    def check(self, value: Any, path: str) -> Any:
+        if value not in self.values:
+            allowed = ", ".join(self.values)
+            hint = did_you_mean(value, self.values) if isinstance(value, str) else ""
+            raise SchemaError(path, f"expected one of {allowed}; got {_show(value)}{hint}")
+        return value
+
+
+@dataclass(frozen=True)
+class Nullable(Node):
+    inner: Node
+
+    def check(self, value: Any, path: str) -> Any:
+        return None if value is None else self.inner.check(value, path)
+
+
+@dataclass(frozen=True)
+class ListOf(Node):
+    item: Node
+    min_items: int = 0
+
+    def check(self, value: Any, path: str) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise SchemaError(path, f"expected a list, got {_show(value)}")
+        if len(value) < self.min_items:
+            raise SchemaError(path, f"expected at least {self.min_items} item(s)")
+        return tuple(self.item.check(v, join(path, i)) for i, v in enumerate(value))
+
+
+@dataclass(frozen=True)
+class OneOrMany(Node):
+    """One item or a list of items; always returns a tuple."""
+
+    item: Node
+
+    def check(self, value: Any, path: str) -> tuple[Any, ...]:
+        if isinstance(value, list):
+            return ListOf(self.item, min_items=1).check(value, path)
+        return (self.item.check(value, path),)
+
+
+@dataclass(frozen=True)
+class MapOf(Node):
+    value: Node
+    key_check: Callable[[str], str | None] | None = None
+
+    def check(self, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise SchemaError(path, f"expected a mapping, got {_show(value)}")
+        out = {}
+        for k, v in value.items():
+            key = str(k)
+            if self.key_check is not None:
+                problem = self.key_check(key)
+                if problem:
+                    raise SchemaError(join(path, key), problem)
+            out[key] = self.value.check(v, join(path, key))
+        return out
+
+
+@dataclass(frozen=True)
+class Field:
+    node: Node
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Record(Node):
+    fields: dict[str, Field] = field(default_factory=dict)
+
+    def check(self, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise SchemaError(path, f"expected a mapping, got {_show(value)}")
+        for key in value:
+            if key not in self.fields:
+                raise SchemaError(
+                    join(path, str(key)),
+                    f"unknown key {str(key)!r}{did_you_mean(str(key), tuple(self.fields))}",
+                )
+        out: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            if name in value:
+                out[name] = spec.node.check(value[name], join(path, name))
+            elif spec.required:
+                raise SchemaError(path or "(top)", f"missing required key {name!r}")
+            else:
+                out[name] = spec.default
+        return out
+
+
+def req(node: Node) -> Field:
+    return Field(node, required=True)
+
+
+def opt(node: Node, default: Any = None) -> Field:
+    return Field(node, default=default)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return repr(value)

@@ -1,0 +1,104 @@
+"""Findings and the report: what evaluate produces and render consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol
+
+from vlmdoctor import __version__
+from vlmdoctor.snapshot import Snapshot
+
+SCHEMA_VERSION = 1
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+FAIL_ON = ("error", "warning", "never")
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    severity: str
+    title: str
+    message: str
+    fix: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "title": self.title,
+            "message": self.message,
+            "fix": list(self.fix),
+            "references": list(self.references),
+            "evidence": dict(self.evidence),
+        }
+
+    def sort_key(self) -> tuple[int, str, str]:
+        return (SEVERITY_RANK[self.severity], self.id, self.title)
+
+
+class JsonSection(Protocol):
+    """A report section produced by another stage (the plan, the probe)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    model: str | None = None
+    dtype: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    errors: int
+    warnings: int
+    infos: int
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"errors": self.errors, "warnings": self.warnings, "infos": self.infos,
+                "verdict": self.verdict}
+
+
+def summarize(findings: tuple[Finding, ...], fail_on: str) -> Summary:
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    return Summary(
+        errors=counts["error"], warnings=counts["warning"], infos=counts["info"],
+        verdict="fail" if fails(findings, fail_on) else "pass",
+    )
+
+
+def fails(findings: tuple[Finding, ...], fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    threshold = SEVERITY_RANK[fail_on]
+    return any(SEVERITY_RANK[f.severity] <= threshold for f in findings)
+
+
+@dataclass(frozen=True)
+class Report:
+    created_at: str
+    target: Target
+    environment: Snapshot
+    findings: tuple[Finding, ...]
+    summary: Summary
+    redactions: tuple[str, ...] = ()
+    plan: JsonSection | None = None
+    probe: JsonSection | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "vlmdoctor", "version": __version__},
+            "created_at": self.created_at,
+            "target": {"model": self.target.model, "dtype": self.target.dtype},
+            "environment": self.environment.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
+            "plan": None if self.plan is None else self.plan.to_dict(),
+            "probe": None if self.probe is None else self.probe.to_dict(),
+            "redactions": list(self.redactions),
+            "summary": self.summary.to_dict(),
+        }

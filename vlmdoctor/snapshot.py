@@ -1,0 +1,203 @@
+"""The environment snapshot: plain data that round-trips through JSON exactly.
+
+A section that is absent from the JSON is *unknown*; a section present as ``null``
+means *known to be absent* (no driver, no torch). ``Snapshot.unknown`` keeps the
+names of unknown sections so rules can tell the two apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from vlmdoctor.errors import InputError
+
+SCHEMA_VERSION = 1
+SECTIONS = (
+    "host", "python", "driver", "gpus", "packages", "torch",
+    "cuda_toolkit", "env", "network_interfaces", "unavailable",
+)
+
+
+@dataclass(frozen=True)
+class Host:
+    os: str | None = None
+    os_release: str | None = None
+    distro: str | None = None
+    arch: str | None = None
+    libc: str | None = None
+
+
+@dataclass(frozen=True)
+class PythonInfo:
+    version: str | None = None
+    implementation: str | None = None
+    executable: str | None = None
+
+
+@dataclass(frozen=True)
+class Driver:
+    version: str | None = None
+    cuda: str | None = None
+
+
+@dataclass(frozen=True)
+class Gpu:
+    index: int
+    name: str | None = None
+    memory_total_mib: int | None = None
+    memory_free_mib: int | None = None
+    compute_capability: str | None = None
+
+
+@dataclass(frozen=True)
+class TorchBuild:
+    version: str | None = None
+    cuda: str | None = None
+
+
+@dataclass(frozen=True)
+class CudaToolkit:
+    nvcc: str | None = None
+    cuda_home: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    collected_at: str | None = None
+    host: Host | None = None
+    python: PythonInfo | None = None
+    driver: Driver | None = None
+    gpus: tuple[Gpu, ...] = ()
+    packages: Mapping[str, str] = field(default_factory=dict)
+    torch: TorchBuild | None = None
+    cuda_toolkit: CudaToolkit | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    network_interfaces: tuple[str, ...] | None = None
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    unknown: frozenset[str] = frozenset()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "collected_at": self.collected_at}
+        values: dict[str, Any] = {
+            "host": _obj(self.host),
+            "python": _obj(self.python),
+            "driver": _obj(self.driver),
+            "gpus": [_obj(g) for g in self.gpus],
+            "packages": dict(sorted(self.packages.items())),
+            "torch": _obj(self.torch),
+            "cuda_toolkit": _obj(self.cuda_toolkit),
+            "env": dict(sorted(self.env.items())),
+            "network_interfaces": (
+                None if self.network_interfaces is None else list(self.network_interfaces)
+            ),
+            "unavailable": dict(sorted(self.unavailable.items())),
+        }
+        for name in SECTIONS:
+            if name not in self.unknown:
+                out[name] = values[name]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "snapshot") -> Snapshot:
+        if not isinstance(data, Mapping):
+            raise InputError(f"{source}: the environment snapshot must be a JSON object")
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise InputError(
+                f"{source}: unsupported snapshot schema_version {version!r} "
+                f"(this vlmdoctor reads {SCHEMA_VERSION})"
+            )
+        reader = _Reader(source)
+        unknown = frozenset(name for name in SECTIONS if name not in data)
+        gpus_raw = reader.list_of(data, "gpus", dict)
+        return cls(
+            collected_at=reader.opt_str(data, "collected_at"),
+            host=reader.record(data, "host", Host),
+            python=reader.record(data, "python", PythonInfo),
+            driver=reader.record(data, "driver", Driver),
+            gpus=tuple(reader.gpu(g, i) for i, g in enumerate(gpus_raw)),
+            packages=reader.str_map(data, "packages"),
+            torch=reader.record(data, "torch", TorchBuild),
+            cuda_toolkit=reader.record(data, "cuda_toolkit", CudaToolkit),
+            env=reader.str_map(data, "env"),
+            network_interfaces=(
+                None if data.get("network_interfaces") is None
+                else tuple(reader.list_of(data, "network_interfaces", str))
+            ),
+            unavailable=reader.str_map(data, "unavailable"),
+            unknown=unknown,
+        )
+
+
+def _obj(value: Any) -> Any:
+    if value is None:
+        return None
+    return {k: getattr(value, k) for k in value.__dataclass_fields__}
+
+
+class _Reader:
+    """Type-checks snapshot JSON on the way in, naming the offending key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, expected: str) -> InputError:
+        return InputError(f"{self.source}: environment.{key}: expected {expected}")
+
+    def opt_str(self, data: Mapping[str, Any], key: str, prefix: str = "") -> str | None:
+        value = data.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise self.fail(prefix + key, "a string or null")
+
+    def opt_int(self, data: Mapping[str, Any], key: str, prefix: str) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise self.fail(prefix + key, "an integer or null")
+
+    def record(self, data: Mapping[str, Any], key: str, kind: type[Any]) -> Any:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.fail(key, "an object or null")
+        names = kind.__dataclass_fields__
+        return kind(**{n: self.opt_str(value, n, f"{key}.") for n in names})
+
+    def list_of(self, data: Mapping[str, Any], key: str, item: type[Any]) -> list[Any]:
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, item) for v in value):
+            raise self.fail(key, f"a list of {'objects' if item is dict else 'strings'}")
+        return value
+
+    def str_map(self, data: Mapping[str, Any], key: str) -> dict[str, str]:
+        value = data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(key, "an object")
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            if not isinstance(v, (str, int, float)) or isinstance(v, bool):
+                raise self.fail(f"{key}.{k}", "a string")
+            out[str(k)] = str(v)
+        return out
+
+    def gpu(self, raw: Mapping[str, Any], position: int) -> Gpu:
+        prefix = f"gpus[{position}]."
+        index = self.opt_int(raw, "index", prefix)
+        return Gpu(
+            index=position if index is None else index,
+            name=self.opt_str(raw, "name", prefix),
+            memory_total_mib=self.opt_int(raw, "memory_total_mib", prefix),
+            memory_free_mib=self.opt_int(raw, "memory_free_mib", prefix),
+            compute_capability=self.opt_str(raw, "compute_capability", prefix),
+        )
