@@ -1,1 +1,72 @@
-"""The knowledge layer: rule and model-card files, validated as they load."""
+"""The knowledge layer: rule files, model cards and CUDA tables, validated as they load.
+
+A rules directory has ``checks/`` (rules), ``models/`` (model cards) and
+``data/cuda.yaml`` (tables). The shipped one lives inside the package
+(``vlmdoctor/rules`` in the wheel) or at the repository root in a checkout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vlmdoctor.errors import InputError, RuleError
+
+if TYPE_CHECKING:  # submodules import the fact registry, which imports tables from here
+    from vlmdoctor.knowledge.catalogue import Catalogue
+    from vlmdoctor.knowledge.rules import Rule
+    from vlmdoctor.knowledge.tables import CudaTables
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    rules: tuple[Rule, ...]
+    catalogue: Catalogue
+    tables: CudaTables
+    root: Path
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def default_rules_dir() -> Path:
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "rules", package.parent / "rules"):
+        if (candidate / "checks").is_dir():
+            return candidate
+    raise InputError(f"the rule base is missing (looked in {package / 'rules'} "
+                     f"and {package.parent / 'rules'}); reinstall vlmdoctor")
+
+
+def load_knowledge(rules_dir: Path | str | None = None) -> Knowledge:
+    from vlmdoctor.knowledge.catalogue import Catalogue, load_catalogue
+    from vlmdoctor.knowledge.rules import load_rules
+    from vlmdoctor.knowledge.schema import SchemaError
+    from vlmdoctor.knowledge.tables import parse_tables
+    from vlmdoctor.yamlio import load_yaml
+
+    root = Path(rules_dir) if rules_dir is not None else default_rules_dir()
+    if not (root / "checks").is_dir():
+        raise InputError(f"{root}: not a rules directory (expected {root / 'checks'}/)")
+    base = root.parent
+    tables_path = root / "data" / "cuda.yaml"
+    shown = _show(tables_path, base)
+    try:
+        tables = parse_tables(load_yaml(tables_path, shown))
+    except SchemaError as exc:
+        raise RuleError(shown, exc.path, exc.problem) from None
+    models = root / "models"
+    return Knowledge(
+        rules=load_rules(root / "checks", base),
+        catalogue=load_catalogue(models, base) if models.is_dir() else Catalogue(()),
+        tables=tables,
+        root=root,
+    )
+
+
+def _show(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)

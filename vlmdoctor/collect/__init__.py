@@ -1,0 +1,71 @@
+"""collect: read the environment into a Snapshot. No torch import, no shell.
+
+Every collaborator that touches the machine is a parameter, so tests pass
+fakes (a recorded NVML inventory, an environ dict) instead of patching globals.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from vlmdoctor.collect.envvars import select_env
+from vlmdoctor.collect.host import network_interfaces, read_host, read_python
+from vlmdoctor.collect.nvml import NvmlApi, PynvmlApi, read_inventory_bounded
+from vlmdoctor.collect.packages import installed_packages
+from vlmdoctor.collect.toolkit import read_toolkit
+from vlmdoctor.collect.torchbuild import read_torch_build
+from vlmdoctor.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Collected:
+    snapshot: Snapshot
+    redactions: tuple[str, ...]
+
+
+def now_utc() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def collect_snapshot(
+    nvml: NvmlApi | None = None,
+    environ: Mapping[str, str] | None = None,
+    packages: Callable[[], dict[str, str]] = installed_packages,
+    clock: Callable[[], str] = now_utc,
+) -> Collected:
+    environ = os.environ if environ is None else environ
+    unavailable: dict[str, str] = {}
+
+    inventory = read_inventory_bounded(nvml if nvml is not None else PynvmlApi())
+    unavailable.update(inventory.unavailable)
+
+    torch, torch_reason = read_torch_build()
+    if torch_reason:
+        unavailable["torch"] = torch_reason
+
+    toolkit, toolkit_reason = read_toolkit(environ)
+    if toolkit_reason:
+        unavailable["cuda_toolkit"] = toolkit_reason
+
+    env, redactions = select_env(environ)
+    interfaces = network_interfaces()
+    if interfaces is None:
+        unavailable["network_interfaces"] = "socket.if_nameindex() is not available here"
+
+    snapshot = Snapshot(
+        collected_at=clock(),
+        host=read_host(),
+        python=read_python(),
+        driver=inventory.driver,
+        gpus=inventory.gpus,
+        packages=packages(),
+        torch=torch,
+        cuda_toolkit=toolkit,
+        env=env,
+        network_interfaces=interfaces,
+        unavailable=unavailable,
+    )
+    return Collected(snapshot, redactions)

@@ -1,0 +1,153 @@
+"""NVIDIA driver and GPU inventory through NVML, behind one small interface.
+
+``NvmlApi`` is what the collector needs; ``PynvmlApi`` implements it over
+``pynvml`` (nvidia-ml-py), and tests pass recorded inventories instead. Every
+failure becomes a reason string in ``unavailable``; nothing here raises.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from vlmdoctor.snapshot import Driver, Gpu
+
+NVML_TIMEOUT_S = 10.0
+
+
+class NvmlFailure(Exception):
+    """An NVML call failed; the message is the user-facing reason."""
+
+
+class NvmlApi(Protocol):
+    def init(self) -> None: ...
+    def shutdown(self) -> None: ...
+    def driver_version(self) -> str: ...
+    def cuda_driver_version(self) -> int: ...
+    def device_count(self) -> int: ...
+    def device(self, index: int) -> Gpu: ...
+
+
+@dataclass(frozen=True)
+class Inventory:
+    driver: Driver | None
+    gpus: tuple[Gpu, ...] = ()
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def decode_cuda_version(value: int) -> str:
+    """NVML encodes CUDA 12.4 as 12040 (NVML_CUDA_DRIVER_VERSION_MAJOR/MINOR)."""
+    return f"{value // 1000}.{(value % 1000) // 10}"
+
+
+def read_inventory(api: NvmlApi) -> Inventory:
+    try:
+        api.init()
+    except NvmlFailure as exc:
+        return Inventory(driver=None, unavailable={"driver": str(exc)})
+    unavailable: dict[str, str] = {}
+    try:
+        version = _try(api.driver_version, "driver.version", unavailable)
+        cuda_raw = _try(api.cuda_driver_version, "driver.cuda", unavailable)
+        cuda = decode_cuda_version(cuda_raw) if isinstance(cuda_raw, int) else None
+        count = _try(api.device_count, "gpus", unavailable)
+        gpus = []
+        for index in range(count if isinstance(count, int) else 0):
+            gpu = _try(lambda i=index: api.device(i), f"gpus[{index}]", unavailable)
+            if gpu is not None:
+                gpus.append(gpu)
+        return Inventory(Driver(version=version, cuda=cuda), tuple(gpus), unavailable)
+    finally:
+        try:
+            api.shutdown()
+        except NvmlFailure:
+            pass
+
+
+def read_inventory_bounded(api: NvmlApi, timeout: float = NVML_TIMEOUT_S) -> Inventory:
+    """Read the inventory on a daemon thread so a wedged driver cannot hang us."""
+    box: list[Inventory] = []
+    worker = threading.Thread(target=lambda: box.append(read_inventory(api)), daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if box:
+        return box[0]
+    return Inventory(driver=None, unavailable={
+        "driver": f"NVML did not answer within {timeout:g} s (driver hung or GPU in a bad state)"
+    })
+
+
+def _try(call: Any, key: str, unavailable: dict[str, str]) -> Any:
+    try:
+        return call()
+    except NvmlFailure as exc:
+        unavailable[key] = str(exc)
+        return None
+
+
+class PynvmlApi:
+    """NvmlApi over nvidia-ml-py. Imports pynvml lazily, maps its errors to reasons."""
+
+    def __init__(self) -> None:
+        self._nvml: Any = None
+
+    def _call(self, name: str, *args: Any) -> Any:
+        try:
+            return getattr(self._nvml, name)(*args)
+        except Exception as exc:  # pynvml raises NVMLError subclasses (and OSError)
+            raise NvmlFailure(_reason(exc)) from None
+
+    def init(self) -> None:
+        try:
+            import pynvml
+        except ImportError:
+            raise NvmlFailure("nvidia-ml-py (pynvml) is not installed") from None
+        self._nvml = pynvml
+        self._call("nvmlInit")
+
+    def shutdown(self) -> None:
+        self._call("nvmlShutdown")
+
+    def driver_version(self) -> str:
+        return _text(self._call("nvmlSystemGetDriverVersion"))
+
+    def cuda_driver_version(self) -> int:
+        try:
+            return int(self._call("nvmlSystemGetCudaDriverVersion_v2"))
+        except NvmlFailure:
+            return int(self._call("nvmlSystemGetCudaDriverVersion"))
+
+    def device_count(self) -> int:
+        return int(self._call("nvmlDeviceGetCount"))
+
+    def device(self, index: int) -> Gpu:
+        handle = self._call("nvmlDeviceGetHandleByIndex", index)
+        name = _text(self._call("nvmlDeviceGetName", handle))
+        total = free = None
+        try:
+            memory = self._call("nvmlDeviceGetMemoryInfo", handle)
+            total, free = int(memory.total) // 2**20, int(memory.free) // 2**20
+        except NvmlFailure:
+            pass
+        major, minor = self._call("nvmlDeviceGetCudaComputeCapability", handle)
+        return Gpu(index=index, name=name, memory_total_mib=total, memory_free_mib=free,
+                   compute_capability=f"{major}.{minor}")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _reason(exc: Exception) -> str:
+    kind = type(exc).__name__
+    if "LibraryNotFound" in kind:
+        return "NVML library not found (libnvidia-ml.so.1): no NVIDIA driver installed or not visible"
+    if "DriverNotLoaded" in kind:
+        return "NVIDIA driver not loaded (is the kernel module installed and loaded?)"
+    if "NoPermission" in kind:
+        return "no permission to access the NVIDIA device files"
+    if "Uninitialized" in kind:
+        return "NVML not initialized"
+    text = str(exc).strip() or kind
+    return f"NVML error: {text}"

@@ -1,0 +1,58 @@
+"""Installed distributions, names normalized per PEP 503.
+
+The fast path reads names and versions from the ``*.dist-info`` directory
+names on sys.path (PEP 427/491 fix their form: ``{name}-{version}.dist-info``),
+which avoids parsing every METADATA file. Anything it cannot read that way
+falls back to importlib.metadata for that one distribution.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from importlib import metadata
+from typing import Iterable
+
+_NORMALIZE = re.compile(r"[-_.]+")
+
+
+def normalize(name: str) -> str:
+    return _NORMALIZE.sub("-", name).lower()
+
+
+def installed_packages(paths: Iterable[str] | None = None) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for entry in sys.path if paths is None else paths:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                parsed = _from_dist_info(name) or _from_metadata(os.path.join(entry or ".", name))
+            elif name.endswith(".egg-info"):
+                parsed = _from_metadata(os.path.join(entry or ".", name))
+            else:
+                continue
+            if parsed is not None:
+                found.setdefault(normalize(parsed[0]), parsed[1])  # first on sys.path wins
+    return found
+
+
+def _from_dist_info(dirname: str) -> tuple[str, str] | None:
+    stem = dirname[: -len(".dist-info")]
+    if stem.count("-") == 1:
+        name, version = stem.split("-")
+        if name and version:
+            return name, version
+    return None
+
+
+def _from_metadata(path: str) -> tuple[str, str] | None:
+    try:
+        dist = metadata.PathDistribution.at(path)  # type: ignore[attr-defined]
+        name, version = dist.metadata["Name"], dist.version
+    except Exception:  # a broken egg-info must not stop the doctor
+        return None
+    return (name, version) if name and version else None

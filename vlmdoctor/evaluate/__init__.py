@@ -1,0 +1,1 @@
+"""evaluate: a pure function of (snapshot, knowledge, model card, options) -> findings."""

@@ -1,0 +1,134 @@
+"""Derived compatibility facts: pure functions of the snapshot and the CUDA tables.
+
+These encode the semantics that a flat comparison cannot: CUDA minor-version
+compatibility, binary compatibility of sm_ targets, and which torch build
+would run on this driver and these GPUs.
+"""
+
+from __future__ import annotations
+
+from packaging.version import InvalidVersion, Version
+
+from vlmdoctor.knowledge.tables import ArchBuild, CudaTables, cuda_tag, sm_name, tag_cuda
+from vlmdoctor.snapshot import Gpu, Snapshot
+
+INDEX_URL = "https://download.pytorch.org/whl/{tag}"
+
+
+def _version(text: str | None) -> Version | None:
+    if not text:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def torch_cuda(snapshot: Snapshot) -> Version | None:
+    return _version(snapshot.torch.cuda) if snapshot.torch else None
+
+
+def driver_status(snapshot: Snapshot, tables: CudaTables) -> str | None:
+    """``ok``, ``minor-compat`` (runs, with limits) or ``too-old``; None when unknown."""
+    runtime = torch_cuda(snapshot)
+    if runtime is None or snapshot.driver is None:
+        return None
+    driver_cuda = _version(snapshot.driver.cuda)
+    driver = _version(snapshot.driver.version)
+    if driver_cuda is None:
+        return None
+    if driver_cuda.major < runtime.major:
+        return "too-old"
+    if driver_cuda.major > runtime.major or driver_cuda >= runtime:
+        return "ok"
+    floor = tables.minor_compat_floor.get(runtime.major)
+    is_linux = snapshot.host is None or snapshot.host.os in (None, "Linux")
+    if floor and driver and is_linux and driver < Version(floor):
+        return "too-old"
+    return "minor-compat"
+
+
+def gpu_label(gpu: Gpu) -> str:
+    cc = f" ({sm_name(gpu.compute_capability)})" if gpu.compute_capability else ""
+    return f"GPU {gpu.index}: {gpu.name or 'unknown GPU'}{cc}"
+
+
+def current_arch_build(snapshot: Snapshot, tables: CudaTables) -> ArchBuild | None:
+    torch = snapshot.torch
+    if torch is None or not torch.version or not torch.cuda:
+        return None
+    try:
+        return tables.arch_build(torch.version, cuda_tag(torch.cuda))
+    except InvalidVersion:
+        return None
+
+
+def gpus_unsupported(snapshot: Snapshot, tables: CudaTables) -> list[str] | None:
+    build = current_arch_build(snapshot, tables)
+    if build is None:
+        return None
+    return [gpu_label(g) for g in snapshot.gpus
+            if g.compute_capability and not build.runs_on(g.compute_capability)]
+
+
+def gpus_below(snapshot: Snapshot, minimum: str) -> list[str]:
+    floor = Version(minimum)
+    out = []
+    for gpu in snapshot.gpus:
+        cc = _version(gpu.compute_capability)
+        if cc is not None and cc < floor:
+            out.append(gpu_label(gpu))
+    return out
+
+
+def torch_fix(snapshot: Snapshot, tables: CudaTables) -> str | None:
+    """The pip command for a torch build that runs on this driver and every GPU here.
+
+    Prefers the installed torch release (so model pins on torch still hold), then the
+    newest release; within a release, the newest CUDA tag the driver fully supports.
+    """
+    driver_cuda = _version(snapshot.driver.cuda) if snapshot.driver else None
+    if driver_cuda is None:
+        return None
+    ccs = [g.compute_capability for g in snapshot.gpus if g.compute_capability]
+    installed = _version(snapshot.torch.version) if snapshot.torch else None
+    releases = sorted(tables.releases, key=lambda r: Version(r.torch), reverse=True)
+    if installed is not None:
+        same = [r for r in releases if Version(r.torch).release[:2] == installed.release[:2]]
+        releases = same + [r for r in releases if r not in same]
+    for release in releases:
+        for tag in sorted(release.tags, key=lambda t: tag_cuda(t) or Version("0"), reverse=True):
+            runtime = tag_cuda(tag)
+            build = tables.arch_build(release.torch, tag)
+            if runtime is None or build is None or runtime > driver_cuda:
+                continue
+            if all(build.runs_on(cc) for cc in ccs):
+                return _pip_torch(release.torch, release.torchvision, tag, snapshot)
+    return None
+
+
+def _pip_torch(torch: str, torchvision: str, tag: str, snapshot: Snapshot) -> str:
+    parts = [f"pip install 'torch=={torch}'"]
+    if "torchvision" in snapshot.packages:
+        parts.append(f"'torchvision=={torchvision}'")
+    parts.append(f"--index-url {INDEX_URL.format(tag=tag)}")
+    return " ".join(parts)
+
+
+def nvcc_vs_torch(snapshot: Snapshot) -> str | None:
+    nvcc = _version(snapshot.cuda_toolkit.nvcc) if snapshot.cuda_toolkit else None
+    runtime = torch_cuda(snapshot)
+    if nvcc is None or runtime is None:
+        return None
+    if nvcc.major != runtime.major:
+        return "major"
+    return "minor" if nvcc.minor != runtime.minor else "same"
+
+
+OPENCV_DISTS = ("opencv-python", "opencv-contrib-python", "opencv-python-headless",
+                "opencv-contrib-python-headless")
+
+
+def opencv_installed(snapshot: Snapshot) -> list[str]:
+    return [f"{name} {snapshot.packages[name]}" for name in OPENCV_DISTS
+            if name in snapshot.packages]

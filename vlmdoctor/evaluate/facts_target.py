@@ -1,0 +1,144 @@
+"""Facts about the target: the model card and the requested dtype."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+
+from vlmdoctor.evaluate.context import UNKNOWN, Context
+from vlmdoctor.evaluate.facts import fact
+
+
+@fact("target.model", "str", "Canonical id of the --model (null when none was given)")
+def _model(ctx: Context, _: str) -> Any:
+    return ctx.card.id if ctx.card else None
+
+
+@fact("target.dtype", "str", "Effective dtype: --dtype, or the model's native dtype for auto")
+def _dtype(ctx: Context, _: str) -> Any:
+    return ctx.effective_dtype
+
+
+@fact("target.dtype_requested", "str", "--dtype as given (auto, bf16, fp16, fp32)")
+def _dtype_requested(ctx: Context, _: str) -> Any:
+    return ctx.dtype
+
+
+@fact("model.name", "str", "Display name of the model")
+def _name(ctx: Context, _: str) -> Any:
+    return ctx.card.name if ctx.card else None
+
+
+@fact("model.family", "str", "Model family id (mgm, internvl, qwen2-vl, ...)")
+def _family(ctx: Context, _: str) -> Any:
+    return ctx.card.family if ctx.card else None
+
+
+@fact("model.native_dtype", "str", "The dtype the model's weights are published in")
+def _native(ctx: Context, _: str) -> Any:
+    return ctx.card.native_dtype if ctx.card else None
+
+
+@fact("model.flash_attn", "str", "none, optional, default, required or required-high-res")
+def _flash(ctx: Context, _: str) -> Any:
+    return ctx.card.requirements.flash_attn if ctx.card else None
+
+
+@fact("model.attn_fallback", "str", "The model's own switch away from FlashAttention-2")
+def _fallback(ctx: Context, _: str) -> Any:
+    if ctx.card is None:
+        return None
+    return ctx.card.requirements.attn_fallback or "attn_implementation='sdpa'"
+
+
+@fact("model.min_compute_capability", "version", "Lowest compute capability the model supports")
+def _min_cc(ctx: Context, _: str) -> Any:
+    return ctx.card.requirements.min_compute_capability if ctx.card else None
+
+
+@fact("model.min_gpus", "number", "GPUs the model's own loader expects")
+def _min_gpus(ctx: Context, _: str) -> Any:
+    return ctx.card.requirements.min_gpus if ctx.card else None
+
+
+@fact("model.trust_remote_code", "bool", "Whether loading runs code from the model repo")
+def _remote(ctx: Context, _: str) -> Any:
+    return ctx.card.requirements.trust_remote_code if ctx.card else None
+
+
+@fact("model.repo_install", "str", "How to install the model's own code repository")
+def _repo(ctx: Context, _: str) -> Any:
+    return ctx.card.requirements.needs_repo_install if ctx.card else None
+
+
+@fact("model.python_spec", "spec", "Python versions the model's pinned stack supports")
+def _python(ctx: Context, _: str) -> Any:
+    py = ctx.card.requirements.python if ctx.card else None
+    return py.spec if py else None
+
+
+@fact("model.python_why", "str", "Why the model's stack limits the Python version")
+def _python_why(ctx: Context, _: str) -> Any:
+    py = ctx.card.requirements.python if ctx.card else None
+    return py.why if py else None
+
+
+def _unmet(ctx: Context, want_transformers: bool) -> Any:
+    if ctx.card is None:
+        return []
+    packages = ctx.snapshot.packages
+    out = []
+    for req in ctx.card.requirements.packages:
+        if (req.package == "transformers") != want_transformers:
+            continue
+        found = packages.get(req.package)
+        if found is None or SpecifierSet(req.spec).contains(found, prereleases=True):
+            continue
+        out.append({
+            "package": req.package, "spec": req.spec, "found": found, "why": req.why,
+            "severity": req.severity, "fix": list(req.fix) or [f"pip install '{req.package}{req.spec}'"],
+            "references": list(req.references),
+        })
+    return out
+
+
+def _missing(ctx: Context) -> Any:
+    if ctx.card is None:
+        return []
+    seen: dict[str, dict[str, Any]] = {}
+    for req in ctx.card.requirements.packages:
+        if req.package in ctx.snapshot.packages or req.severity != "error":
+            continue
+        entry = seen.setdefault(req.package, {
+            "package": req.package, "spec": req.spec, "found": None, "why": req.why,
+            "severity": req.severity, "references": list(req.references),
+            "fix": list(req.fix) or [f"pip install '{req.package}{req.spec}'"],
+        })
+        if entry["spec"] != req.spec:
+            entry["spec"] = f"{entry['spec']},{req.spec}"
+    return list(seen.values())
+
+
+RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references")
+
+
+@fact("model.transformers_unmet", "records", "The model's transformers windows this install misses")
+def _transformers_unmet(ctx: Context, _: str) -> Any:
+    if "packages" in ctx.snapshot.unknown:
+        return UNKNOWN
+    return _unmet(ctx, want_transformers=True)
+
+
+@fact("model.packages_unmet", "records", "Other package versions the model needs that this install misses")
+def _packages_unmet(ctx: Context, _: str) -> Any:
+    if "packages" in ctx.snapshot.unknown:
+        return UNKNOWN
+    return _unmet(ctx, want_transformers=False)
+
+
+@fact("model.packages_missing", "records", "Packages the model needs that are not installed")
+def _packages_missing(ctx: Context, _: str) -> Any:
+    if "packages" in ctx.snapshot.unknown:
+        return UNKNOWN
+    return _missing(ctx)

@@ -1,0 +1,41 @@
+"""Markdown for bug tickets: summary, findings, and the JSON report in a collapsed block."""
+
+from __future__ import annotations
+
+from vlmdoctor import __version__
+from vlmdoctor.render.jsonfmt import report_json
+from vlmdoctor.render.summary import environment_lines
+from vlmdoctor.report import Report
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def report_markdown(report: Report) -> str:
+    s = report.summary
+    out = [
+        f"## vlmdoctor {__version__} report: {report.target.model or 'no model'}"
+        + (f" ({report.target.dtype})" if report.target.dtype else ""),
+        "",
+        f"**Verdict: {s.verdict.upper()}**: {s.errors} error(s), {s.warnings} warning(s), "
+        f"{s.infos} info",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    out += [f"| {_cell(k)} | {_cell(v)} |" for k, v in environment_lines(report.environment)]
+    out.append("")
+    if report.findings:
+        out.append("### Findings")
+        for f in report.findings:
+            out += ["", f"#### {f.severity.upper()} `{f.id}`: {f.title}", "", f.message]
+            if f.fix:
+                out += ["", "```sh", *f.fix, "```"]
+            if f.references:
+                out += ["", "Sources: " + ", ".join(f"<{r}>" for r in f.references)]
+    else:
+        out.append("No problems found.")
+    out += ["", "<details><summary>Full JSON report</summary>", "", "```json",
+            report_json(report).rstrip("\n"), "```", "", "</details>", ""]
+    return "\n".join(out)

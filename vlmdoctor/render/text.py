@@ -1,0 +1,76 @@
+"""Human-readable output. Plain text when not a TTY; rich colours when it is."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import IO
+
+from vlmdoctor import __version__
+from vlmdoctor.render.summary import environment_lines
+from vlmdoctor.report import Finding, Report
+from vlmdoctor.snapshot import Snapshot
+
+Line = tuple[str, str]  # (text, rich style)
+_MARK = {"error": ("x", "bold red"), "warning": ("!", "bold yellow"), "info": ("i", "cyan")}
+_HEAD = {"error": "Errors", "warning": "Warnings", "info": "Info"}
+WIDTH = 100
+
+
+def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
+    s = report.summary
+    target = report.target.model or "no model given"
+    dtype = f", {report.target.dtype}" if report.target.dtype else ""
+    verdict_style = "bold red" if s.verdict == "fail" else "bold green"
+    lines: list[Line] = [
+        (f"vlmdoctor {__version__}: check {target}{dtype}", "bold"),
+        (f"Verdict: {s.verdict.upper()}  ({s.errors} error(s), {s.warnings} warning(s), "
+         f"{s.infos} info)", verdict_style),
+        ("", ""),
+    ]
+    lines += [(f"  {k:<13} {v}", "dim") for k, v in environment_lines(report.environment)]
+    for severity in ("error", "warning", "info"):
+        group = [f for f in report.findings if f.severity == severity]
+        if group:
+            lines += [("", ""), (f"{_HEAD[severity]}:", "bold")]
+            for finding in group:
+                lines += finding_lines(finding)
+    if not report.findings:
+        lines += [("", ""), ("No problems found.", "green")]
+    for text in extra or []:
+        lines.append((text, ""))
+    return lines
+
+
+def finding_lines(finding: Finding) -> list[Line]:
+    mark, style = _MARK[finding.severity]
+    lines: list[Line] = [("", ""), (f"  {mark} [{finding.id}] {finding.title}", style)]
+    for chunk in textwrap.wrap(finding.message, WIDTH - 6):
+        lines.append((f"      {chunk}", ""))
+    if finding.fix:
+        lines.append(("      Fix:", "bold"))
+        for command in finding.fix:
+            lines.append((f"        {command}" if command.startswith("#") else f"        $ {command}",
+                          "green"))
+    for ref in finding.references:
+        lines.append((f"      see {ref}", "dim"))
+    return lines
+
+
+def snapshot_lines(snapshot: Snapshot) -> list[Line]:
+    lines: list[Line] = [(f"vlmdoctor {__version__}: environment", "bold")]
+    lines += [(f"  {k:<13} {v}", "") for k, v in environment_lines(snapshot)]
+    lines.append((f"  packages      {len(snapshot.packages)} installed "
+                  "(see --format json for all)", "dim"))
+    return lines
+
+
+def write_lines(lines: list[Line], stream: IO[str], color: bool) -> None:
+    if not color:
+        stream.write("".join(text + "\n" for text, _ in lines))
+        return
+    from rich.console import Console  # only for terminals: keeps the gate fast when piped
+    from rich.text import Text
+
+    console = Console(file=stream, highlight=False, soft_wrap=True)
+    for text, style in lines:
+        console.print(Text(text, style=style or ""))
