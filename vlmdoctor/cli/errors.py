@@ -22,6 +22,11 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
         return EXIT_USAGE
+    except click.NoSuchOption as exc:
+        close = f" (did you mean {exc.possibilities[0]}?)" if exc.possibilities else ""
+        where = f"'{exc.ctx.command_path} --help'" if exc.ctx else "'vlmdoctor --help'"
+        _say(f"unknown option {exc.option_name}{close}; see {where}")
+        return EXIT_USAGE
     except click.UsageError as exc:
         hint = ""
         if exc.ctx is not None:

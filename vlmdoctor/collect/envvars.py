@@ -13,7 +13,7 @@ from typing import Mapping
 from vlmdoctor.collect.host import home_relative
 
 PREFIXES = (
-    "CUDA_", "NCCL_", "TORCH_", "PYTORCH_", "HF_", "HUGGINGFACE_", "TRANSFORMERS_",
+    "CUDA_", "NCCL_", "TORCH_", "PYTORCH_", "HF_", "HUGGINGFACE_", "HUGGING_FACE_", "TRANSFORMERS_",
     "ACCELERATE_", "NVIDIA_", "CUDNN_", "CUBLAS_", "FLASH_ATTENTION_", "XFORMERS_",
     "VLLM_", "DEEPSPEED_", "BNB_", "SLURM_", "PMI_", "OMPI_", "MASTER_", "GLOO_",
 )

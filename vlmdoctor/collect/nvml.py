@@ -99,6 +99,7 @@ class PynvmlApi:
             raise NvmlFailure(_reason(exc)) from None
 
     def init(self) -> None:
+        _probe_library()
         try:
             import pynvml
         except ImportError:
@@ -133,6 +134,25 @@ class PynvmlApi:
         major, minor = self._call("nvmlDeviceGetCudaComputeCapability", handle)
         return Gpu(index=index, name=name, memory_total_mib=total, memory_free_mib=free,
                    compute_capability=f"{major}.{minor}")
+
+
+def _probe_library() -> None:
+    """dlopen NVML before importing pynvml: on machines without a driver this answers in
+    microseconds, and the pre-job gate does not pay for importing the bindings."""
+    import ctypes
+    import sys
+
+    names = ["nvml.dll"] if sys.platform == "win32" else ["libnvidia-ml.so.1", "libnvidia-ml.so"]
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+            return
+        except OSError:
+            continue
+    if sys.platform == "win32":
+        return  # pynvml also searches Program Files; let it decide
+    raise NvmlFailure("NVML library not found (libnvidia-ml.so.1): "
+                      "no NVIDIA driver installed or not visible")
 
 
 def _text(value: Any) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from importlib import metadata
 from typing import Iterable
 
 _NORMALIZE = re.compile(r"[-_.]+")
@@ -50,6 +49,8 @@ def _from_dist_info(dirname: str) -> tuple[str, str] | None:
 
 
 def _from_metadata(path: str) -> tuple[str, str] | None:
+    from importlib import metadata  # slow to import; only for unusual layouts
+
     try:
         dist = metadata.PathDistribution.at(path)  # type: ignore[attr-defined]
         name, version = dist.metadata["Name"], dist.version

@@ -104,7 +104,8 @@ def torch_fix(snapshot: Snapshot, tables: CudaTables) -> str | None:
                 continue
             if all(build.runs_on(cc) for cc in ccs):
                 return _pip_torch(release.torch, release.torchvision, tag, snapshot)
-    return None
+    return (f"# no published torch build runs on both this driver (CUDA {driver_cuda}) and these "
+            "GPUs: upgrade the NVIDIA driver first, then install a build for your GPU")
 
 
 def _pip_torch(torch: str, torchvision: str, tag: str, snapshot: Snapshot) -> str:

@@ -28,6 +28,11 @@ def join(path: str, key: str | int) -> str:
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...] | set[str]) -> str:
+    # An option that the word extends ('driver.cuda' for 'driver.cuda_version') is the
+    # likeliest intent; otherwise the closest spelling.
+    prefixes = [o for o in options if len(o) > 2 and word.startswith(o) and word != o]
+    if prefixes:
+        return f" (did you mean {max(prefixes, key=len)!r}?)"
     close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

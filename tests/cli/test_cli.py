@@ -1,0 +1,175 @@
+"""The public contract: exit codes, one-line errors, --from-report equivalence."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import FIXTURES, ROOT, environment
+from vlmdoctor.cli import cli
+from vlmdoctor.cli.errors import run_cli
+
+ENV = FIXTURES / "environments"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Run the real entry point in-process, capturing the exit code main() returns."""
+    runner = CliRunner()
+    with runner.isolation() as streams:
+        code = run_cli(cli, list(args))
+        out, err = streams[0].getvalue(), streams[1].getvalue()
+    return code, out.decode(), err.decode()
+
+
+@pytest.fixture()
+def h100_report(tmp_path: Path) -> Path:
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(environment("h100x4-cu121")))
+    return path
+
+
+def test_clean_environment_exits_0(h100_report: Path) -> None:
+    code, out, err = run("check", "--from-report", str(h100_report), "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["summary"] == {"errors": 0, "warnings": 0, "infos": 0, "verdict": "pass"}
+
+
+def test_findings_exit_1(h100_report: Path) -> None:
+    code, out, _ = run("check", "--from-report", str(h100_report), "--model", "mgm-7b",
+                       "--format", "json")
+    assert code == 1
+    ids = [f["id"] for f in json.loads(out)["findings"]]
+    assert ids == ["model-transformers-version"]
+
+
+def test_fail_on_warning_and_never(tmp_path: Path) -> None:
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(environment("a100-cu124", {"driver": {"version": "535.104.05",
+                                                                      "cuda": "12.2"}})))
+    assert run("check", "--from-report", str(path))[0] == 0
+    assert run("check", "--from-report", str(path), "--fail-on", "warning")[0] == 1
+    assert run("check", "--from-report", str(path), "--fail-on", "never", "-m", "mgm-7b")[0] == 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["check", "--bogus"], "vlmdoctor: error: unknown option --bogus; see 'vlmdoctor check --help'"),
+    (["check", "--no-prob"],
+     "vlmdoctor: error: unknown option --no-prob (did you mean --no-probe?); see 'vlmdoctor check --help'"),
+    (["check", "--dtype", "fp8"],
+     "vlmdoctor: error: Invalid value for '--dtype': 'fp8' is not one of 'auto', 'bf16', "
+     "'fp16', 'fp32'. (see 'vlmdoctor check --help')"),
+    (["check", "--no-probe", "--model", "minigemni-7b"],
+     "vlmdoctor: error: unknown model 'minigemni-7b' (did you mean: minigemini-7b, "
+     "minigemini-8x7b, minigemini-8b?); run 'vlmdoctor models' for the list"),
+    (["check", "--from-report", "/nonexistent/report.json"],
+     "vlmdoctor: error: /nonexistent/report.json: no such file"),
+    (["rules", "show", "cuda-driver-to-old"],
+     "vlmdoctor: error: unknown rule 'cuda-driver-to-old' (did you mean 'cuda-driver-too-old'?)"),
+    (["frobnicate"], "vlmdoctor: error: No such command 'frobnicate'. (see 'vlmdoctor --help')"),
+])
+def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert err == message + "\n"
+    assert out == ""
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("{not json", "malformed JSON: line 1, column 2: Expecting property name enclosed in double quotes"),
+    ("[1, 2]", "expected a JSON object (a vlmdoctor report or snapshot)"),
+    ('{"hello": 1}', "not a vlmdoctor report or snapshot (no 'environment', 'host', 'packages' or 'gpus' key)"),
+    ('{"environment": {"gpus": "many"}}', "environment.gpus: expected a list of objects"),
+    ('{"environment": {"driver": {"version": 535}}, "schema_version": 7}',
+     "unsupported report schema_version 7 (this vlmdoctor reads 1)"),
+])
+def test_malformed_reports_exit_2(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    code, _, err = run("check", "--from-report", str(path))
+    assert code == 2
+    assert err == f"vlmdoctor: error: {path}: {message}\n"
+
+
+def test_malformed_rules_exit_2(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    (rules / "checks").mkdir(parents=True)
+    (rules / "checks" / "x.yaml").write_text("rules: [")
+    code, _, err = run("check", "--rules", str(rules), "--no-probe")
+    assert code == 2
+    assert err.startswith("vlmdoctor: error: ")
+    assert err.count("\n") == 1
+
+
+def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vlmdoctor.cli.check_cmd as check_cmd
+
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(check_cmd, "run_check", boom)
+    code, _, err = run("check", "--no-probe")
+    assert code == 3
+    assert err == ("vlmdoctor: internal error: RuntimeError: kaput (set VLMDOCTOR_DEBUG=1 for a "
+                   "traceback, and please report it)\n")
+
+
+def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vlmdoctor.cli.check_cmd as check_cmd
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(check_cmd, "run_check", interrupted)
+    code, _, err = run("check", "--no-probe")
+    assert code == 130
+    assert err.strip() == "vlmdoctor: interrupted"
+
+
+def test_from_report_reproduces_the_findings(tmp_path: Path, h100_report: Path) -> None:
+    """A maintainer re-checking a saved report gets the same findings as the user did."""
+    env = environment("h100x4-cu121", {"torch": {"version": "2.0.1+cu117", "cuda": "11.7"},
+                                       "packages": {"torch": "2.0.1+cu117"}})
+    first = tmp_path / "first.json"
+    h100_report.write_text(json.dumps(env))
+    run("check", "--from-report", str(h100_report), "-m", "mgm-7b", "--format", "json",
+        "--output", str(first))
+    second = tmp_path / "second.json"
+    code, _, _ = run("check", "--from-report", str(first), "-m", "mgm-7b", "--format", "json",
+                     "--output", str(second))
+    assert code == 1
+    a, b = json.loads(first.read_text()), json.loads(second.read_text())
+    assert a["findings"] == b["findings"]
+    assert a["environment"] == b["environment"]
+    assert [f["id"] for f in a["findings"]] == [
+        "model-transformers-version", "torch-arch-missing", "nvcc-torch-cuda-major-mismatch"]
+
+
+def test_bare_snapshot_from_env_command_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "snap.json"
+    code, _, _ = run("env", "--format", "json", "--output", str(path))
+    assert code == 0
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json")
+    assert json.loads(out)["environment"] == json.loads(path.read_text())
+
+
+def test_models_and_rules_listing() -> None:
+    code, out, _ = run("models", "--format", "json")
+    assert code == 0
+    assert "minigemini-34b" in [m["id"] for m in json.loads(out)]
+    code, out, _ = run("rules", "list")
+    assert code == 0 and "cuda-driver-too-old" in out
+    code, out, _ = run("rules", "show", "opencv-variants-conflict")
+    assert code == 0 and out.startswith("opencv-variants-conflict (error)\n")
+
+
+def test_python_dash_m_and_help() -> None:
+    proc = subprocess.run([sys.executable, "-m", "vlmdoctor", "--help"], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0
+    assert "Exit codes: 0 ok, 1 findings" in proc.stdout

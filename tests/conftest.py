@@ -1,0 +1,59 @@
+"""Shared fixtures: the knowledge base (with synthetic test cards), base environments,
+and fakes for the collectors' collaborators."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vlmdoctor.knowledge import Knowledge, load_knowledge
+from vlmdoctor.knowledge.catalogue import Catalogue, load_catalogue
+from vlmdoctor.snapshot import Snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def environment(base: str, patch: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = json.loads((FIXTURES / "environments" / f"{base}.json").read_text())
+    merged = deep_merge(data, patch or {})
+    # A null package version in a patch means "not installed".
+    merged["packages"] = {k: v for k, v in merged.get("packages", {}).items() if v is not None}
+    return merged
+
+
+def snapshot(base: str, patch: dict[str, Any] | None = None) -> Snapshot:
+    return Snapshot.from_dict(environment(base, patch))
+
+
+_KNOWLEDGE: Knowledge | None = None
+
+
+def make_knowledge() -> Knowledge:
+    global _KNOWLEDGE
+    if _KNOWLEDGE is None:
+        real = load_knowledge(ROOT / "rules")
+        extra = load_catalogue(FIXTURES / "models")
+        _KNOWLEDGE = Knowledge(rules=real.rules,
+                               catalogue=Catalogue(real.catalogue.cards + extra.cards),
+                               tables=real.tables, root=real.root)
+    return _KNOWLEDGE
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return make_knowledge()

@@ -1,0 +1,64 @@
+"""Every rule has a positive and a negative fixture, and each fires exactly as claimed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import FIXTURES, make_knowledge, snapshot
+from vlmdoctor.evaluate.context import Context
+from vlmdoctor.evaluate.engine import evaluate
+
+RULE_FIXTURES = FIXTURES / "rules"
+KNOWLEDGE = make_knowledge()
+RULE_IDS = sorted(r.id for r in KNOWLEDGE.rules)
+
+
+def _cases(kind: str) -> list[Any]:
+    out = []
+    for path in sorted(RULE_FIXTURES.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        for case in data.get(kind, []):
+            out.append(pytest.param(path.stem, case, id=f"{path.stem}:{case['name']}"))
+    return out
+
+
+def _fired(case: dict[str, Any]) -> list[str]:
+    card = KNOWLEDGE.catalogue.resolve(case["model"]) if case.get("model") else None
+    ctx = Context(snapshot=snapshot(case["base"], case.get("patch")), tables=KNOWLEDGE.tables,
+                  card=card, dtype=case.get("dtype", "auto"), text=case.get("text"))
+    return [f.id for f in evaluate(KNOWLEDGE.rules, ctx)]
+
+
+def test_every_rule_has_positive_and_negative_fixtures() -> None:
+    missing = []
+    for rule_id in RULE_IDS:
+        path = RULE_FIXTURES / f"{rule_id}.yaml"
+        data = yaml.safe_load(path.read_text()) if path.exists() else {}
+        if not data.get("positive") or not data.get("negative"):
+            missing.append(rule_id)
+    assert missing == []
+
+
+def test_no_fixture_without_a_rule() -> None:
+    orphans = sorted(p.stem for p in RULE_FIXTURES.glob("*.yaml") if p.stem not in RULE_IDS)
+    assert orphans == []
+
+
+@pytest.mark.parametrize(("rule_id", "case"), _cases("positive"))
+def test_positive_fixture_fires(rule_id: str, case: dict[str, Any]) -> None:
+    assert rule_id in _fired(case)
+
+
+@pytest.mark.parametrize(("rule_id", "case"), _cases("negative"))
+def test_negative_fixture_does_not_fire(rule_id: str, case: dict[str, Any]) -> None:
+    assert rule_id not in _fired(case)
+
+
+def test_every_rule_cites_a_source() -> None:
+    for rule in KNOWLEDGE.rules:
+        assert rule.references, rule.id
+        assert all(r.startswith(("https://", "{item.")) for r in rule.references), rule.id
