@@ -57,3 +57,10 @@ def make_knowledge() -> Knowledge:
 @pytest.fixture(scope="session")
 def knowledge() -> Knowledge:
     return make_knowledge()
+
+
+# Keep the parsed-YAML cache of test runs out of the user's home.
+import os as _os  # noqa: E402
+import tempfile as _tempfile  # noqa: E402
+
+_os.environ.setdefault("XDG_CACHE_HOME", _tempfile.mkdtemp(prefix="vlmdoctor-test-cache-"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import yaml
 
 from vlmdoctor.cli.options import format_option, rules_option
 from vlmdoctor.cli.output import emit
@@ -43,6 +42,8 @@ def show_rule(rule_id: str, rules_dir: str | None) -> None:
     if rule is None:
         ids = [r.id for r in knowledge.rules]
         raise InputError(f"unknown rule {rule_id!r}{did_you_mean(rule_id, ids)}")
+    import yaml
+
     when = yaml.safe_dump(rule.raw_when, default_flow_style=False, sort_keys=False).rstrip()
     lines = [
         (f"{rule.id} ({rule.severity})", "bold"),

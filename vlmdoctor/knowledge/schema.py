@@ -7,7 +7,6 @@ key path (``when.all[1].version.spec``) so the one-line message points at the sp
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -38,13 +37,19 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...] | set[str]) -> 
 
 
 class Node:
+    """A schema node. Plain classes, not dataclasses: the gate imports this on every run."""
+
+    __slots__ = ()
+
     def check(self, value: Any, path: str) -> Any:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
 class Scalar(Node):
-    kind: str  # "str" | "int" | "number" | "bool"
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:  # "str" | "int" | "number" | "bool"
+        self.kind = kind
 
     def check(self, value: Any, path: str) -> Any:
         ok = {
@@ -74,7 +79,6 @@ class AnyNode(Node):
 ANY = AnyNode()
 
 
-@dataclass(frozen=True)
 class VersionStr(Node):
     def check(self, value: Any, path: str) -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -88,7 +92,6 @@ class VersionStr(Node):
         return value
 
 
-@dataclass(frozen=True)
 class SpecStr(Node):
     def check(self, value: Any, path: str) -> str:
         if not isinstance(value, str):
@@ -104,9 +107,11 @@ VERSION = VersionStr()
 SPEC = SpecStr()
 
 
-@dataclass(frozen=True)
 class OneOf(Node):
-    values: tuple[str, ...]
+    __slots__ = ("values",)
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        self.values = values
 
     def check(self, value: Any, path: str) -> Any:
         if value not in self.values:
@@ -116,18 +121,22 @@ class OneOf(Node):
         return value
 
 
-@dataclass(frozen=True)
 class Nullable(Node):
-    inner: Node
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Node) -> None:
+        self.inner = inner
 
     def check(self, value: Any, path: str) -> Any:
         return None if value is None else self.inner.check(value, path)
 
 
-@dataclass(frozen=True)
 class ListOf(Node):
-    item: Node
-    min_items: int = 0
+    __slots__ = ("item", "min_items")
+
+    def __init__(self, item: Node, min_items: int = 0) -> None:
+        self.item = item
+        self.min_items = min_items
 
     def check(self, value: Any, path: str) -> tuple[Any, ...]:
         if not isinstance(value, list):
@@ -137,11 +146,13 @@ class ListOf(Node):
         return tuple(self.item.check(v, join(path, i)) for i, v in enumerate(value))
 
 
-@dataclass(frozen=True)
 class OneOrMany(Node):
     """One item or a list of items; always returns a tuple."""
 
-    item: Node
+    __slots__ = ("item",)
+
+    def __init__(self, item: Node) -> None:
+        self.item = item
 
     def check(self, value: Any, path: str) -> tuple[Any, ...]:
         if isinstance(value, list):
@@ -149,10 +160,12 @@ class OneOrMany(Node):
         return (self.item.check(value, path),)
 
 
-@dataclass(frozen=True)
 class MapOf(Node):
-    value: Node
-    key_check: Callable[[str], str | None] | None = None
+    __slots__ = ("value", "key_check")
+
+    def __init__(self, value: Node, key_check: Callable[[str], str | None] | None = None) -> None:
+        self.value = value
+        self.key_check = key_check
 
     def check(self, value: Any, path: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -168,16 +181,20 @@ class MapOf(Node):
         return out
 
 
-@dataclass(frozen=True)
 class Field:
-    node: Node
-    required: bool = False
-    default: Any = None
+    __slots__ = ("node", "required", "default")
+
+    def __init__(self, node: Node, required: bool = False, default: Any = None) -> None:
+        self.node = node
+        self.required = required
+        self.default = default
 
 
-@dataclass(frozen=True)
 class Record(Node):
-    fields: dict[str, Field] = field(default_factory=dict)
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict[str, Field]) -> None:
+        self.fields = fields
 
     def check(self, value: Any, path: str) -> dict[str, Any]:
         if not isinstance(value, dict):

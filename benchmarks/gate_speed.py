@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Time `vlmdoctor check --no-probe` against `python -m torch.utils.collect_env`.
+
+Both run with this interpreter, in this environment, alternating, so load on the machine
+hits both alike. Prints each median and the ratio. No assertions: speed is measured here,
+not in the unit tests.
+
+    python benchmarks/gate_speed.py [--runs 15] [--model minigemini-34b]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def doctor_argv(model: str | None) -> list[str]:
+    script = Path(sys.executable).with_name("vlmdoctor")
+    base = [str(script)] if script.exists() else [sys.executable, "-m", "vlmdoctor"]
+    argv = base + ["check", "--no-probe", "--fail-on", "never"]
+    return argv + (["--model", model] if model else [])
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                          cwd=ROOT, timeout=300, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--model", default="minigemini-34b")
+    args = parser.parse_args()
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    collect_env = [sys.executable, "-m", "torch.utils.collect_env"]
+    doctor = doctor_argv(args.model)
+    if shutil.which(sys.executable) is None:
+        sys.exit("cannot find this interpreter")
+    timed(doctor, env)  # warm the page cache and .pyc files for both
+    timed(collect_env, env)
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(args.runs):
+        a.append(timed(doctor, env))
+        b.append(timed(collect_env, env))
+    med_a, med_b = statistics.median(a), statistics.median(b)
+    print(f"interpreter:  {sys.executable}")
+    print(f"vlmdoctor:    {' '.join(doctor[-5:])}")
+    print(f"runs:         {args.runs} each, alternating")
+    print(f"vlmdoctor check --no-probe     median {med_a * 1000:7.1f} ms  "
+          f"(min {min(a) * 1000:.1f}, max {max(a) * 1000:.1f})")
+    print(f"torch.utils.collect_env        median {med_b * 1000:7.1f} ms  "
+          f"(min {min(b) * 1000:.1f}, max {max(b) * 1000:.1f})")
+    print(f"ratio (doctor / collect_env):  1/{med_b / med_a:.1f}  ({med_a / med_b:.3f})")
+
+
+if __name__ == "__main__":
+    main()
