@@ -25,9 +25,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from vlmdoctor.cli import check_cmd, env_cmd, models_cmd, rules_cmd
+    from vlmdoctor.cli import check_cmd, env_cmd, explain_cmd, models_cmd, rules_cmd
 
-    for module in (check_cmd, env_cmd, models_cmd, rules_cmd):
+    for module in (check_cmd, explain_cmd, env_cmd, models_cmd, rules_cmd):
         cli.add_command(module.command)
 
 

@@ -7,6 +7,8 @@ would run on this driver and these GPUs.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.knowledge.tables import ArchBuild, CudaTables, cuda_tag, sm_name, tag_cuda
@@ -133,3 +135,30 @@ OPENCV_DISTS = ("opencv-python", "opencv-contrib-python", "opencv-python-headles
 def opencv_installed(snapshot: Snapshot) -> list[str]:
     return [f"{name} {snapshot.packages[name]}" for name in OPENCV_DISTS
             if name in snapshot.packages]
+
+
+def nccl_selected(spec: str, interfaces: tuple[str, ...]) -> list[str]:
+    """The interfaces NCCL_SOCKET_IFNAME picks: comma-separated prefixes, '^' to exclude,
+    '=' for exact names (NCCL user guide, Environment Variables)."""
+    exclude = spec.startswith("^")
+    body = spec[1:] if exclude else spec
+    exact = body.startswith("=")
+    body = body[1:] if exact else body
+    names = [n.strip() for n in body.split(",") if n.strip()]
+
+    def hit(iface: str) -> bool:
+        return any(iface == n if exact else iface.startswith(n) for n in names)
+
+    return [i for i in interfaces if hit(i) != exclude]
+
+
+_NODE_COUNTS = ("NNODES", "SLURM_NNODES", "SLURM_JOB_NUM_NODES", "PET_NNODES")
+
+
+def multi_node(env: Mapping[str, str]) -> bool:
+    for name in _NODE_COUNTS:
+        value = env.get(name, "").split(":")[-1]  # torchrun allows MIN:MAX
+        if value.isdigit() and int(value) > 1:
+            return True
+    world, local = env.get("WORLD_SIZE", ""), env.get("LOCAL_WORLD_SIZE", "")
+    return world.isdigit() and local.isdigit() and int(world) > int(local)

@@ -66,3 +66,21 @@ def _opencv(ctx: Context, _: str) -> Any:
     if not _known(ctx, "packages"):
         return UNKNOWN
     return derive.opencv_installed(ctx.snapshot)
+
+
+@fact("compat.nccl_socket_ifname_selected", "list",
+      "Host interfaces that NCCL_SOCKET_IFNAME selects (prefix, ^exclude and =exact syntax)")
+def _nccl_ifname(ctx: Context, _: str) -> Any:
+    if not _known(ctx, "env", "network_interfaces") or ctx.snapshot.network_interfaces is None:
+        return UNKNOWN
+    spec = ctx.snapshot.env.get("NCCL_SOCKET_IFNAME")
+    if spec is None:
+        return None
+    return derive.nccl_selected(spec, ctx.snapshot.network_interfaces)
+
+
+@fact("compat.multi_node", "bool", "Whether the job spans several nodes (NNODES, SLURM_NNODES, ...)")
+def _multi_node(ctx: Context, _: str) -> Any:
+    if not _known(ctx, "env"):
+        return UNKNOWN
+    return derive.multi_node(ctx.snapshot.env)

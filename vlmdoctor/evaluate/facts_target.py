@@ -84,6 +84,16 @@ def _python_why(ctx: Context, _: str) -> Any:
     return py.why if py else None
 
 
+@fact("model.transformers_fix", "str", "The model's own fix command for its transformers window")
+def _transformers_fix(ctx: Context, _: str) -> Any:
+    if ctx.card is None:
+        return None
+    for req in ctx.card.requirements.for_package("transformers"):
+        if req.severity == "error" and req.fix:
+            return req.fix[0]
+    return None
+
+
 def _unmet(ctx: Context, want_transformers: bool) -> Any:
     if ctx.card is None:
         return []
@@ -142,3 +152,8 @@ def _packages_missing(ctx: Context, _: str) -> Any:
     if "packages" in ctx.snapshot.unknown:
         return UNKNOWN
     return _missing(ctx)
+
+
+@fact("model.placement_style", "str", "How the family splits across GPUs (internvl-split, xcomposer, ...)")
+def _placement(ctx: Context, _: str) -> Any:
+    return ctx.card.placement.style if ctx.card else None

@@ -49,6 +49,11 @@ class Rule:
     file: str
     raw_when: Any = None
 
+    @property
+    def is_symptom(self) -> bool:
+        """A failure-signature rule: it matches text given to `vlmdoctor explain`."""
+        return "explain.text" in self.when.facts()
+
 
 def parse_rule(raw: Any, file: str, path: str) -> Rule:
     data = RULE.check(raw, path)

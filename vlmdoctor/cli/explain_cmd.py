@@ -1,0 +1,54 @@
+"""`vlmdoctor explain`: recognise a pasted error, give its cause and this environment's fix."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import click
+
+from vlmdoctor.cli.options import format_option, from_report_option, rules_option
+from vlmdoctor.cli.output import emit_report
+from vlmdoctor.doctor import CheckRequest, run_check
+from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
+from vlmdoctor.knowledge import load_knowledge
+
+MAX_TEXT = 4 * 1024 * 1024
+NO_MATCH = ("No known failure signature matched this text. For a bug report, attach the "
+            "full traceback and `vlmdoctor check --model MODEL --format json` output.")
+
+
+@click.command("explain")
+@click.argument("text", nargs=-1)
+@click.option("--model", "-m", metavar="MODEL", default=None, help="The model that failed.")
+@from_report_option
+@format_option(("text", "json"))
+@rules_option
+def command(text: tuple[str, ...], model: str | None, from_report: str | None, fmt: str,
+            rules_dir: str | None) -> None:
+    """Explain an error message or log (arguments, or standard input when none are given).
+
+    Exit 0 when a known cause was found, 1 when none matched, 2 on bad input.
+    """
+    if text:
+        body = " ".join(text)
+    else:
+        if sys.stdin.isatty():
+            click.echo("Paste the error or log, then press Ctrl-D:", err=True)
+        body = sys.stdin.read(MAX_TEXT)
+    if not body.strip():
+        raise InputError("no error text given (pass it as arguments or on standard input)")
+    knowledge = load_knowledge(rules_dir)
+    symptom_ids = {r.id for r in knowledge.rules if r.is_symptom}
+    report = run_check(CheckRequest(model=model, from_report=from_report, text=body), knowledge)
+    matched = [f for f in report.findings if f.id in symptom_ids]
+    # The recognised causes first, then what else is wrong with this environment.
+    others = [f for f in report.findings if f.id not in symptom_ids]
+    report = dataclasses.replace(report, findings=tuple(matched + others))
+    if fmt == "json":
+        emit_report(report, "json", None)
+        if not matched:
+            click.echo(NO_MATCH, err=True)
+    else:
+        emit_report(report, "text", None, extra_lines=[] if matched else ["", NO_MATCH])
+    raise click.exceptions.Exit(EXIT_OK if matched else EXIT_FINDINGS)
