@@ -1,0 +1,14 @@
+"""docs/rules.md and docs/models.md are generated from the rule base and kept current."""
+
+from __future__ import annotations
+
+from tests.conftest import ROOT
+from vlmdoctor.docs import models_markdown, rules_markdown
+from vlmdoctor.knowledge import load_knowledge
+
+
+def test_generated_docs_are_current() -> None:
+    knowledge = load_knowledge(ROOT / "rules")
+    hint = "run: python -m vlmdoctor.docs"
+    assert (ROOT / "docs" / "rules.md").read_text() == rules_markdown(knowledge), hint
+    assert (ROOT / "docs" / "models.md").read_text() == models_markdown(knowledge), hint
