@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def doctor_argv(model: str | None) -> list[str]:
     script = Path(sys.executable).with_name("vlmdoctor")
     base = [str(script)] if script.exists() else [sys.executable, "-m", "vlmdoctor"]
-    argv = base + ["check", "--no-probe", "--fail-on", "never"]
+    argv = [*base, "check", "--no-probe", "--fail-on", "never"]
     return argv + (["--model", model] if model else [])
 
 

@@ -49,8 +49,8 @@ def test_scenario(scenario: str, model: str, expected_code: int,
 
 
 def test_mgm_fix_keeps_the_torch_pin_but_uses_the_cu118_build() -> None:
-    code, out, _ = run("check", "--from-report", str(SCENARIOS / "mgm-34b-wrong-transformers-h100.json"),
-                       "-m", "mgm-34b", "--format", "json")
+    _, out, _ = run("check", "--from-report", str(SCENARIOS / "mgm-34b-wrong-transformers-h100.json"),
+                    "-m", "mgm-34b", "--format", "json")
     fixes = {f["id"]: f["fix"] for f in json.loads(out)["findings"]}
     assert fixes["torch-arch-missing"] == [
         "pip install 'torch==2.0.1' 'torchvision==0.15.2' --index-url "

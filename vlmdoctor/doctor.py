@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional, Tuple
 
 from vlmdoctor.collect import Collected, collect_snapshot, now_utc
 from vlmdoctor.errors import InputError
@@ -11,11 +11,13 @@ from vlmdoctor.evaluate.context import DTYPE_CHOICES, Context
 from vlmdoctor.evaluate.engine import evaluate
 from vlmdoctor.knowledge import Knowledge
 from vlmdoctor.knowledge.cards import ModelCard
-from vlmdoctor.report import JsonSection, Report, Target, summarize
+from vlmdoctor.report import Finding, JsonSection, Report, Target, summarize
 from vlmdoctor.reportfile import read_saved
 from vlmdoctor.snapshot import Snapshot
 
-ExtraStage = Callable[[Snapshot, "ModelCard | None", str], "tuple[JsonSection | None, tuple]"]
+# A later stage (planner, probe): (snapshot, card, dtype) -> (report section, findings).
+ExtraStage = Callable[[Snapshot, Optional[ModelCard], str],
+                      Tuple[Optional[JsonSection], Tuple[Finding, ...]]]
 
 
 @dataclass(frozen=True)

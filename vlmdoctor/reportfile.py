@@ -43,7 +43,8 @@ def read_saved(path: str) -> SavedEnvironment:
         if data.get("schema_version", 1) != 1:
             raise InputError(f"{shown}: unsupported report schema_version "
                              f"{data.get('schema_version')!r} (this vlmdoctor reads 1)")
-        target = data.get("target") if isinstance(data.get("target"), dict) else {}
+        raw_target = data.get("target")
+        target: dict[str, Any] = raw_target if isinstance(raw_target, dict) else {}
         redactions = data.get("redactions") or []
         return SavedEnvironment(
             snapshot=Snapshot.from_dict(data["environment"], source=shown),

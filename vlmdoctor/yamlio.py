@@ -75,7 +75,7 @@ def parse_yaml(path: Path, display: str | None = None) -> Any:
     except UnicodeDecodeError:
         raise InputError(f"{name}: not UTF-8 text") from None
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

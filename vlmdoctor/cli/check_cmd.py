@@ -5,7 +5,11 @@ from __future__ import annotations
 import click
 
 from vlmdoctor.cli.options import (
-    fail_on_option, format_option, from_report_option, output_option, rules_option,
+    fail_on_option,
+    format_option,
+    from_report_option,
+    output_option,
+    rules_option,
 )
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.doctor import CheckRequest, run_check

@@ -7,8 +7,8 @@ import sys
 from typing import Callable
 
 from vlmdoctor.errors import InputError
-from vlmdoctor.render.markdown import report_markdown
 from vlmdoctor.render.jsonfmt import report_json
+from vlmdoctor.render.markdown import report_markdown
 from vlmdoctor.render.text import Line, report_lines, write_lines
 from vlmdoctor.report import Report
 

@@ -52,7 +52,7 @@ def _from_metadata(path: str) -> tuple[str, str] | None:
     from importlib import metadata  # slow to import; only for unusual layouts
 
     try:
-        dist = metadata.PathDistribution.at(path)  # type: ignore[attr-defined]
+        dist = metadata.PathDistribution.at(path)
         name, version = dist.metadata["Name"], dist.version
     except Exception:  # a broken egg-info must not stop the doctor
         return None

@@ -109,7 +109,7 @@ MODEL = s.Record(_MODEL_FIELDS)
 DEFAULTS = s.Record({k: s.opt(v.node) for k, v in _MODEL_FIELDS.items()
                      if k not in ("id", "name", "aliases", "hf_repos")})
 FAMILY_FILE = s.Record({
-    "schema_version": s.req(s.OneOf((1,))),  # type: ignore[arg-type]
+    "schema_version": s.req(s.OneOf((1,))),
     "family": s.req(s.Record({
         "id": s.req(s.STR), "name": s.req(s.STR), "homepage": s.opt(s.Nullable(s.STR)),
         "sources": s.opt(s.ListOf(s.STR), ()),

@@ -29,7 +29,7 @@ RULE = s.Record({
     "tags": s.opt(s.ListOf(s.STR), ()),
 })
 RULE_FILE = s.Record({
-    "schema_version": s.req(s.OneOf((1,))),  # type: ignore[arg-type]
+    "schema_version": s.req(s.OneOf((1,))),
     "rules": s.req(s.ListOf(s.ANY, min_items=1)),
 })
 

@@ -161,7 +161,7 @@ class OneOrMany(Node):
 
 
 class MapOf(Node):
-    __slots__ = ("value", "key_check")
+    __slots__ = ("key_check", "value")
 
     def __init__(self, value: Node, key_check: Callable[[str], str | None] | None = None) -> None:
         self.value = value
@@ -182,7 +182,7 @@ class MapOf(Node):
 
 
 class Field:
-    __slots__ = ("node", "required", "default")
+    __slots__ = ("default", "node", "required")
 
     def __init__(self, node: Node, required: bool = False, default: Any = None) -> None:
         self.node = node

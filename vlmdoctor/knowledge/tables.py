@@ -11,7 +11,7 @@ from packaging.version import Version
 from vlmdoctor.knowledge import schema as s
 
 _TABLES = s.Record({
-    "schema_version": s.req(s.OneOf((1,))),  # type: ignore[arg-type]
+    "schema_version": s.req(s.OneOf((1,))),
     "drivers": s.req(s.Record({
         "minor_compat_floor": s.req(s.MapOf(s.VERSION)),
         "toolkit": s.req(s.MapOf(s.VERSION)),
