@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from vlmdoctor.knowledge import Knowledge, load_knowledge
+from vlmdoctor.knowledge.cards import deep_merge
 from vlmdoctor.knowledge.catalogue import Catalogue, load_catalogue
 from vlmdoctor.snapshot import Snapshot
 
@@ -18,19 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
 
-def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def environment(base: str, patch: dict[str, Any] | None = None) -> dict[str, Any]:
     data = json.loads((FIXTURES / "environments" / f"{base}.json").read_text())
-    merged = deep_merge(data, patch or {})
+    merged = deep_merge(data, copy.deepcopy(patch or {}))
     # A null package version in a patch means "not installed".
     merged["packages"] = {k: v for k, v in merged.get("packages", {}).items() if v is not None}
     return merged
