@@ -1,10 +1,12 @@
 """The command line. Thin: parse options, call one orchestration function, exit.
 
-Each command lives in its own module and is registered in ``COMMANDS`` below.
+Each command lives in its own module, listed in ``COMMANDS``; a module is imported only
+when its command runs (or help lists it), so the pre-job gate loads what `check` needs.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -12,8 +14,28 @@ import click
 from vlmdoctor import __version__
 from vlmdoctor.cli.errors import run_cli
 
+COMMANDS = {
+    "check": "vlmdoctor.cli.check_cmd",
+    "explain": "vlmdoctor.cli.explain_cmd",
+    "env": "vlmdoctor.cli.env_cmd",
+    "models": "vlmdoctor.cli.models_cmd",
+    "rules": "vlmdoctor.cli.rules_cmd",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = importlib.import_module(module).command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vlmdoctor")
 def cli() -> None:
     """Will this vision-language model run here? And if not, what exactly to change.
@@ -22,16 +44,6 @@ def cli() -> None:
     Exit codes: 0 ok, 1 findings at/above --fail-on (or the probe failed),
     2 usage or input error, 3 internal error, 130 interrupted.
     """
-
-
-def _register() -> None:
-    from vlmdoctor.cli import check_cmd, env_cmd, explain_cmd, models_cmd, rules_cmd
-
-    for module in (check_cmd, explain_cmd, env_cmd, models_cmd, rules_cmd):
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:
