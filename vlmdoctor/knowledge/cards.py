@@ -64,6 +64,9 @@ _ARCH = s.Record({
     "vision_layers": s.opt(s.Nullable(s.INT)),
     "vision_hidden_size": s.opt(s.Nullable(s.INT)),
     "vision_heads": s.opt(s.Nullable(s.INT)),
+    # Whether bitsandbytes quantises the vision tower and projector under the
+    # family's own loader (null: unknown; the planner then keeps them 16-bit).
+    "bnb_quantizes_vision": s.opt(s.Nullable(s.BOOL)),
     "source": s.opt(s.Nullable(s.STR)),
 })
 
@@ -176,6 +179,7 @@ class Architecture:
     vision_layers: int | None = None
     vision_hidden_size: int | None = None
     vision_heads: int | None = None
+    bnb_quantizes_vision: bool | None = None
     source: str | None = None
 
 

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from vlmdoctor.cli import plan_cmd
+from vlmdoctor.errors import InputError
+from vlmdoctor.knowledge.catalogue import load_catalogue
+from vlmdoctor.snapshot import Gpu, Snapshot
+
+CARDS = Path(__file__).resolve().parents[2] / "fixtures" / "plan" / "cards"
+
+
+class FakeKnowledge:
+    def __init__(self) -> None:
+        self.catalogue = load_catalogue(CARDS)
+
+
+def fake_modules(monkeypatch, snapshot: Snapshot | None = None) -> None:
+    """Stand-ins for vlmdoctor.knowledge.load_knowledge and vlmdoctor.doctor.load_environment."""
+    import sys
+    import types
+
+    import vlmdoctor.knowledge as knowledge
+
+    monkeypatch.setattr(knowledge, "load_knowledge", lambda rules: FakeKnowledge(), raising=False)
+    doctor = types.ModuleType("vlmdoctor.doctor")
+    doctor.load_environment = lambda from_report: snapshot or Snapshot()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "vlmdoctor.doctor", doctor)
+
+
+def run(args: list[str]):
+    return CliRunner().invoke(plan_cmd.command, args)
+
+
+def test_fits_exit_0_json(monkeypatch):
+    fake_modules(monkeypatch)
+    result = run(["--model", "internvl2-76b", "--gpus", "4xA100-80GB", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["fits"] is True
+
+
+def test_does_not_fit_exit_1(monkeypatch):
+    fake_modules(monkeypatch)
+    result = run(["--model", "internvl2-76b", "--gpus", "2xA100-80GB"])
+    assert result.exit_code == 1
+    assert "does NOT fit" in result.output.splitlines()[0]
+
+
+def test_bad_gpu_spec_is_input_error(monkeypatch):
+    fake_modules(monkeypatch)
+    result = run(["--model", "internvl2-76b", "--gpus", "2xA100"])
+    assert isinstance(result.exception, InputError)  # the top-level handler maps it to exit 2
+
+
+def test_live_inventory(monkeypatch):
+    snap = Snapshot(gpus=(Gpu(0, "NVIDIA H100 80GB HBM3", 81559, 81000, "9.0"),))
+    fake_modules(monkeypatch, snap)
+    result = run(["-m", "qwen2-vl-7b-instruct", "--format", "json", "--max-pixels", "602112"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["gpus"][0]["memory_free_bytes"] == 81000 * 2**20
+    assert data["per_gpu"][0]["capacity_bytes"] == 81000 * 2**20

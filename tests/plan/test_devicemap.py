@@ -1,0 +1,94 @@
+"""Family device maps, module by module (facts C.2, C.3)."""
+
+from __future__ import annotations
+
+from vlmdoctor.plan.devicemap import balanced_layers, internvl_layers, xcomposer_layers
+
+IVL_PINNED = ["vision_model", "mlp1", "language_model.model.embed_tokens",
+              "language_model.model.norm", "language_model.lm_head",
+              "language_model.model.rotary_emb"]
+
+
+def layers_of(device_map, prefix):
+    return {int(k[len(prefix) + 1:]): v for k, v in device_map.items() if k.startswith(prefix + ".")}
+
+
+def spans(layer_map):
+    out: dict[int, list[int]] = {}
+    for layer, gpu in sorted(layer_map.items()):
+        out.setdefault(gpu, []).append(layer)
+    return out
+
+
+def test_internvl_76b_on_4_gpus_matches_split_model(plan_for):
+    plan = plan_for("internvl2-76b", "4xA100-80GB")
+    device_map = dict(plan.device_map)
+    assert list(device_map)[:6] == IVL_PINNED
+    assert all(device_map[m] == 0 for m in IVL_PINNED)
+    by_gpu = spans(layers_of(device_map, "language_model.model.layers"))
+    assert by_gpu == {0: [*range(0, 12), 79], 1: list(range(12, 35)),
+                      2: list(range(35, 58)), 3: list(range(58, 79))}
+    assert len(device_map) == 6 + 80  # no phantom layers.80
+
+
+def test_internvl_76b_on_2_gpus(plan_for):
+    by_gpu = spans(layers_of(dict(plan_for("internvl2-76b", "2xH100").device_map),
+                             "language_model.model.layers"))
+    assert by_gpu == {0: [*range(0, 27), 79], 1: list(range(27, 79))}
+
+
+def test_internvl_rule_weights_gpus_by_capacity():
+    assert internvl_layers(80, [1] * 4, 0.5) == [0] * 12 + [1] * 23 + [2] * 23 + [3] * 21 + [0]
+    # GPU 1 with half the memory of the others takes half the layers
+    split = internvl_layers(80, [80, 40, 80, 80], 0.5)
+    assert [split.count(g) for g in range(4)] == [15, 14, 27, 24]
+    assert internvl_layers(24, [80], 0.5) == [0] * 24
+
+
+def test_xcomposer_on_2_and_4_gpus(plan_for):
+    for gpus, expected in (("2xRTX4090", {0: range(0, 16), 1: range(16, 32)}),
+                           ("4xRTX4090", {0: range(0, 7), 1: range(7, 17), 2: range(17, 27),
+                                          3: range(27, 32)})):
+        device_map = dict(plan_for("ixc2.5", gpus).device_map)
+        last = len(expected) - 1
+        for name in ("vit", "vision_proj", "plora_glb_GN", "plora_sub_GN", "model.tok_embeddings"):
+            assert device_map[name] == 0
+        assert device_map["model.norm"] == last and device_map["output"] == last
+        assert spans(layers_of(device_map, "model.layers")) == {
+            g: list(r) for g, r in expected.items()}
+
+
+def test_xcomposer_rule_weighted():
+    assert xcomposer_layers(32, [1, 1]) == [0] * 16 + [1] * 16
+    assert xcomposer_layers(32, [48, 24]).count(0) == 23  # 38*2/3 = 25.3 units, 3 used by the ViT
+
+
+def test_contiguous_keeps_vision_projector_embeddings_together(plan_for):
+    plan = plan_for("llava-1.5-7b", "2xT4", dtype="fp16", context=2048)
+    device_map = dict(plan.device_map)
+    assert [device_map[m] for m in ("model.vision_tower", "model.multi_modal_projector",
+                                    "model.language_model.embed_tokens")] == [0, 0, 0]
+    by_gpu = spans(layers_of(device_map, "model.language_model.layers"))
+    # GPU 0 carries the vision tower, GPU 1 the head and the logits: they balance at 16/16
+    assert by_gpu == {0: list(range(0, 16)), 1: list(range(16, 32))}
+    assert device_map["model.language_model.norm"] == 1 and device_map["lm_head"] == 1
+    assert list(device_map)[-2:] == ["model.language_model.norm", "lm_head"]
+
+
+def test_contiguous_tied_head_stays_with_embeddings(plan_for):
+    device_map = dict(plan_for("qwen2-vl-2b-instruct", "2xT4", dtype="fp16",
+                               max_pixels=200704).device_map)
+    assert device_map["lm_head"] == device_map["model.language_model.embed_tokens"] == 0
+    assert device_map["model.language_model.norm"] == 1
+
+
+def test_balanced_layers_equalise_fill():
+    assert balanced_layers(10, [100, 100], [0, 0], 10) == [0] * 5 + [1] * 5
+    assert balanced_layers(10, [100, 100], [40, 0], 10) == [0] * 3 + [1] * 7
+    assert balanced_layers(4, [100, 100], [500, 0], 10) == [1] * 4  # GPU 0 already too full
+
+
+def test_single_gpu_and_no_gpu(plan_for):
+    assert set(plan_for("llava-1.5-7b", "1xA100-80GB").device_map.values()) == {0}
+    empty = plan_for("llava-1.5-7b", "1xT4")  # sized plan; no-GPU case below
+    assert empty.per_gpu

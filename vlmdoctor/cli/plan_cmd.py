@@ -1,0 +1,77 @@
+"""``vlmdoctor plan``: will the model fit, how to split it, and what would make it fit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from vlmdoctor.plan import (
+    GpuSpec,
+    PlanRequest,
+    gpus_from_snapshot,
+    make_plan,
+    parse_gpus,
+    plan_text_lines,
+)
+from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
+
+GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH100, 2x24GiB, "
+             "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
+
+
+def default_rules_dir() -> Path:
+    here = Path(__file__).resolve().parents[1]
+    for candidate in (here.parent / "rules", here / "rules"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "rules"
+
+
+def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
+    if gpus is not None:
+        return parse_gpus(gpus)
+    from vlmdoctor.doctor import load_environment  # type: ignore[import-not-found,unused-ignore]
+
+    return gpus_from_snapshot(load_environment(from_report))
+
+
+@click.command("plan")
+@click.option("--model", "-m", required=True, help="Model id, alias or Hugging Face repo id.")
+@click.option("--gpus", default=None, help=GPUS_HELP)
+@click.option("--from-report", default=None, help="Plan for the GPUs in this report or snapshot.")
+@click.option("--dtype", type=click.Choice(DTYPES), default=None,
+              help="Precision (default: the model's native dtype).")
+@click.option("--context", type=int, default=DEFAULT_CONTEXT, show_default=True,
+              help="Text tokens the KV cache holds (prompt + generated).")
+@click.option("--new-tokens", type=int, default=0, show_default=True,
+              help="How many of the context tokens are generated (0 = plan for a full prompt).")
+@click.option("--batch", type=int, default=1, show_default=True)
+@click.option("--images", type=int, default=DEFAULT_IMAGES, show_default=True,
+              help="Images per sequence.")
+@click.option("--max-pixels", type=int, default=None, help="Pixel budget per image.")
+@click.option("--rules", "rules_dir", default=None, help="Rules directory (default: bundled).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
+            dtype: str | None, context: int, new_tokens: int, batch: int, images: int,
+            max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
+    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit, 2 bad input."""
+    from vlmdoctor.knowledge import load_knowledge  # type: ignore[attr-defined,unused-ignore]
+
+    catalogue = load_knowledge(Path(rules_dir) if rules_dir else default_rules_dir()).catalogue
+    card = catalogue.resolve(model)
+    request = PlanRequest(
+        card=card, gpus=inventory(gpus, from_report), dtype=dtype, context=context, batch=batch,
+        images=images, max_pixels=max_pixels, new_tokens=new_tokens,
+        variants=tuple(c for c in catalogue.cards if c.family == card.family),
+    )
+    plan = make_plan(request)
+    if fmt == "json":
+        click.echo(json.dumps(plan.to_dict(), indent=2))
+    else:
+        click.echo("\n".join(plan_text_lines(plan)))
+    if not plan.fits:
+        ctx.exit(1)

@@ -1,0 +1,28 @@
+"""The planner: will a model fit these GPUs, how to split it, and what would make it fit.
+
+Pure: no torch, no machine access. Memory in bytes; see docs/planner.md for every term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from vlmdoctor.plan.estimate import estimate
+from vlmdoctor.plan.findings import plan_findings
+from vlmdoctor.plan.gpus import GpuSpec, gpus_from_snapshot, parse_gpus
+from vlmdoctor.plan.options import fit_options
+from vlmdoctor.plan.request import PlanRequest
+from vlmdoctor.plan.result import GpuUsage, Option, Plan
+from vlmdoctor.plan.text import plan_text_lines
+
+
+def make_plan(request: PlanRequest) -> Plan:
+    """Estimate memory per GPU and the device map; when it does not fit, rank what would."""
+    plan = estimate(request)
+    return replace(plan, options=fit_options(request, plan))
+
+
+__all__ = [
+    "GpuSpec", "GpuUsage", "Option", "Plan", "PlanRequest", "gpus_from_snapshot",
+    "make_plan", "parse_gpus", "plan_findings", "plan_text_lines",
+]

@@ -1,0 +1,57 @@
+"""Findings from a plan, with stable ids: plan-does-not-fit, plan-low-headroom, plan-unknown-size."""
+
+from __future__ import annotations
+
+from vlmdoctor.plan.constants import GIB, LOW_HEADROOM
+from vlmdoctor.plan.result import Plan
+from vlmdoctor.report import Finding
+
+REFERENCES = ("docs/planner.md",)
+
+
+def _gpus(plan: Plan) -> str:
+    if not plan.gpus:
+        return "no GPUs"
+    names = [g.name for g in plan.gpus]
+    if len(set(names)) == 1:
+        return f"{len(names)} x {names[0]}"
+    return ", ".join(names)
+
+
+def plan_findings(plan: Plan) -> tuple[Finding, ...]:
+    out: list[Finding] = []
+    where = _gpus(plan)
+    evidence = {"required_bytes": plan.required_bytes,
+                "capacity_bytes": sum(u.capacity_bytes for u in plan.per_gpu)}
+    if plan.sized and not plan.fits:
+        over = [u for u in plan.per_gpu if u.total_bytes > u.capacity_bytes]
+        if over:
+            detail = "; ".join(f"GPU {u.index} needs {u.total_bytes / GIB:.1f} GiB of "
+                               f"{u.capacity_bytes / GIB:.1f} GiB" for u in over)
+        else:
+            detail = "there is no GPU to put it on"
+        out.append(Finding(
+            id="plan-does-not-fit", severity="error",
+            title=f"{plan.model_name} in {plan.dtype} does not fit {where}",
+            message=f"{detail}. The plan itemises weights, KV cache, activations and per-GPU "
+                    "overhead; see the plan section.",
+            fix=tuple(o.summary for o in plan.options[:3]),
+            references=REFERENCES, evidence=evidence))
+    elif plan.fits and plan.min_headroom is not None and plan.min_headroom < LOW_HEADROOM:
+        tight = min(plan.per_gpu, key=lambda u: u.headroom)
+        out.append(Finding(
+            id="plan-low-headroom", severity="warning",
+            title=f"{plan.model_name} in {plan.dtype} fits {where} with under "
+                  f"{LOW_HEADROOM:.0%} headroom",
+            message=f"GPU {tight.index} would hold {tight.total_bytes / GIB:.1f} GiB of "
+                    f"{tight.capacity_bytes / GIB:.1f} GiB ({tight.headroom:.1%} left); longer "
+                    "inputs, more images or fragmentation can run it out of memory.",
+            references=REFERENCES, evidence={**evidence, "headroom": round(tight.headroom, 4)}))
+    if plan.unknown:
+        out.append(Finding(
+            id="plan-unknown-size", severity="info",
+            title=f"The memory plan for {plan.model_name} is incomplete",
+            message="The model card lacks: " + "; ".join(plan.unknown) + ". "
+                    + ("The estimate is a lower bound." if plan.sized else "No estimate was made."),
+            references=REFERENCES, evidence={"unknown": list(plan.unknown)}))
+    return tuple(out)
