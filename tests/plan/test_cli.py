@@ -19,16 +19,9 @@ class FakeKnowledge:
 
 
 def fake_modules(monkeypatch, snapshot: Snapshot | None = None) -> None:
-    """Stand-ins for vlmdoctor.knowledge.load_knowledge and vlmdoctor.doctor.load_environment."""
-    import sys
-    import types
-
-    import vlmdoctor.knowledge as knowledge
-
-    monkeypatch.setattr(knowledge, "load_knowledge", lambda rules: FakeKnowledge(), raising=False)
-    doctor = types.ModuleType("vlmdoctor.doctor")
-    doctor.load_environment = lambda from_report: snapshot or Snapshot()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "vlmdoctor.doctor", doctor)
+    """Stand-ins for the knowledge base (the planner's fixture cards) and the live inventory."""
+    monkeypatch.setattr(plan_cmd, "load_knowledge", lambda rules: FakeKnowledge())
+    monkeypatch.setattr(plan_cmd, "load_environment", lambda from_report: snapshot or Snapshot())
 
 
 def run(args: list[str]):

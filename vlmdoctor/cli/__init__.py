@@ -17,6 +17,7 @@ from vlmdoctor.cli.errors import run_cli
 COMMANDS = {
     "check": "vlmdoctor.cli.check_cmd",
     "explain": "vlmdoctor.cli.explain_cmd",
+    "plan": "vlmdoctor.cli.plan_cmd",
     "env": "vlmdoctor.cli.env_cmd",
     "models": "vlmdoctor.cli.models_cmd",
     "rules": "vlmdoctor.cli.rules_cmd",

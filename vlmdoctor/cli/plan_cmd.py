@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -15,32 +14,25 @@ from vlmdoctor.plan import (
     parse_gpus,
     plan_text_lines,
 )
+from vlmdoctor.cli.options import format_option, from_report_option, rules_option
+from vlmdoctor.doctor import load_environment
+from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 
 GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH100, 2x24GiB, "
              "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
 
 
-def default_rules_dir() -> Path:
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here.parent / "rules", here / "rules"):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "rules"
-
-
 def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
     if gpus is not None:
         return parse_gpus(gpus)
-    from vlmdoctor.doctor import load_environment  # type: ignore[import-not-found,unused-ignore]
-
     return gpus_from_snapshot(load_environment(from_report))
 
 
 @click.command("plan")
 @click.option("--model", "-m", required=True, help="Model id, alias or Hugging Face repo id.")
 @click.option("--gpus", default=None, help=GPUS_HELP)
-@click.option("--from-report", default=None, help="Plan for the GPUs in this report or snapshot.")
+@from_report_option
 @click.option("--dtype", type=click.Choice(DTYPES), default=None,
               help="Precision (default: the model's native dtype).")
 @click.option("--context", type=int, default=DEFAULT_CONTEXT, show_default=True,
@@ -51,17 +43,14 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
 @click.option("--images", type=int, default=DEFAULT_IMAGES, show_default=True,
               help="Images per sequence.")
 @click.option("--max-pixels", type=int, default=None, help="Pixel budget per image.")
-@click.option("--rules", "rules_dir", default=None, help="Rules directory (default: bundled).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@rules_option
+@format_option(("text", "json"))
 @click.pass_context
 def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
             dtype: str | None, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
     """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit, 2 bad input."""
-    from vlmdoctor.knowledge import load_knowledge  # type: ignore[attr-defined,unused-ignore]
-
-    catalogue = load_knowledge(Path(rules_dir) if rules_dir else default_rules_dir()).catalogue
+    catalogue = load_knowledge(rules_dir).catalogue
     card = catalogue.resolve(model)
     request = PlanRequest(
         card=card, gpus=inventory(gpus, from_report), dtype=dtype, context=context, batch=batch,
