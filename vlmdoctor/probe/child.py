@@ -61,6 +61,7 @@ def _run(name: str, rung: Callable[[Context], str], ctx: Context) -> dict[str, A
     """Run one rung; returns the error (as protocol data) when it failed."""
     _emit({"event": "step-start", "name": name})
     started = time.perf_counter()
+    error: dict[str, Any] | None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.probe.protocol import DEVICES, DTYPES

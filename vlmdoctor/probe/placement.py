@@ -11,8 +11,9 @@ Rules (the same shape the official multi-GPU splits use, see docs/probe.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Union
 
 Device = Union[int, str]
 

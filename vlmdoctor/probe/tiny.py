@@ -8,7 +8,7 @@ no processor, no download.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable
 
 VOCAB, BOS, EOS, PAD = 1024, 1, 2, 0
 IMAGE, VIDEO, VISION_START, VISION_END = 1000, 1001, 1002, 1003
@@ -21,8 +21,8 @@ FAMILY_MODEL_TYPES = {
     "internvl": "internvl", "internvl2": "internvl", "internvl3": "internvl",
 }
 
-Inputs = Callable[[Any, Any, Any], Dict[str, Any]]  # (torch, device, dtype) -> generate kwargs
-Built = Tuple[Any, Any, Inputs]
+Inputs = Callable[[Any, Any, Any], dict[str, Any]]  # (torch, device, dtype) -> generate kwargs
+Built = tuple[Any, Any, Inputs]
 
 
 def _text(layers: int, model_type: str | None = "llama") -> dict[str, Any]:
