@@ -82,11 +82,12 @@ def test_skipped_is_an_info_finding() -> None:
 
 def test_cpu_fallback_adds_the_cpu_only_info_next_to_a_failure() -> None:
     result = ProbeResult(status="failed", device="cpu",
-                         steps=(ProbeStep("tiny-vlm", "failed", 0.5, "boom"),),
+                         steps=(ProbeStep("cuda-init", "skipped", 0.0, "no CUDA GPU: this torch "
+                                          "is a CPU-only build; running the ladder on CPU"),
+                                ProbeStep("tiny-vlm", "failed", 0.5, "boom")),
                          error=ProbeError("meta-tensor", "NotImplementedError: Cannot copy out "
                                                          "of meta tensor; no data!"),
-                         evidence={"requested_device": "auto",
-                                   "device_reason": "no CUDA GPU: this torch is a CPU-only build"})
+                         )
     findings = probe_findings(result)
     assert [f.id for f in findings] == ["probe-meta-tensor", "probe-cpu-only"]
     assert findings[1].message.startswith(

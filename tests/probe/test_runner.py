@@ -6,8 +6,10 @@ None of these import torch: injected failures fire before the first rung does it
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -18,6 +20,7 @@ from vlmdoctor.probe.protocol import INJECT_ENV
 from vlmdoctor.probe.runner import GRACE_SECONDS
 
 FakeChild = Callable[[str], "list[str]"]
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def injected(spec: str, timeout: float = 30.0, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -183,3 +186,29 @@ def test_torch_importable() -> None:
     assert torch_importable() is (importlib.util.find_spec("torch") is not None)
     assert torch_importable("/nonexistent/python3") is False
     assert torch_importable(os.path.realpath(sys.executable) + "-not-there") is False
+
+
+@pytest.mark.parametrize(("raises", "finding"), [
+    ("ImportError('libcudnn.so.9: cannot open shared object file: No such file or directory')",
+     "probe-missing-library"),
+    ("ImportError('/x/torch/lib/libtorch_cuda.so: undefined symbol: ncclCommRegister')",
+     "probe-extension-abi"),
+    ("ModuleNotFoundError(\"No module named 'torch._C'\")", "probe-import-error"),
+])
+def test_a_broken_torch_fails_the_import_step(tmp_path: Path, raises: str, finding: str) -> None:
+    fake = tmp_path / "site" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(f"raise {raises}\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    result = run_probe(ProbeRequest(timeout=30), env=env)
+    assert [(s.name, s.status) for s in result.steps] == [("import", "failed")]
+    assert ids(result) == [finding]
+
+
+def test_the_child_imports_only_the_standard_library_and_vlmdoctor() -> None:
+    code = ("import sys; before = set(sys.modules); import vlmdoctor.probe.child; "
+            "print(' '.join(sorted({m.split('.')[0] for m in set(sys.modules) - before})))")
+    done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {ROOT!r}); {code}"],
+                          capture_output=True, text=True, timeout=30, check=True)
+    third_party = set(done.stdout.split()) - set(sys.stdlib_module_names) - {"vlmdoctor"}
+    assert third_party == set()

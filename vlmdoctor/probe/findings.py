@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmdoctor.probe.model import ProbeResult
+from vlmdoctor.probe.protocol import NO_GPU, STEP_CUDA
 from vlmdoctor.probe.signatures import OUTCOMES, signature_for
 from vlmdoctor.report import Finding
 
@@ -45,9 +46,11 @@ def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
                            evidence={"probe.status": "skipped"}))
     if result.error is not None:
         out.append(_failure(result))
-    if result.device == "cpu" and result.evidence.get("requested_device") == "auto":
-        sig = OUTCOMES["cpu-only"]
-        reason = str(result.evidence.get("device_reason") or "no usable CUDA GPU")
+    cuda = next((s for s in result.steps if s.name == STEP_CUDA), None)
+    if (result.device == "cpu" and cuda is not None and cuda.status == "skipped"
+            and cuda.detail.startswith(NO_GPU)):  # auto fell back to CPU (read from the data,
+        sig = OUTCOMES["cpu-only"]               # so a report's probe section gives it too)
+        reason = cuda.detail.split("; running", 1)[0]
         out.append(Finding(id="probe-cpu-only", severity=sig.severity, title=sig.title,
                            message=f"The probe ran on CPU ({reason}). {sig.why}",
                            fix=sig.fix, references=sig.references,

@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from vlmdoctor.probe.context import CheckFailed, Context
+from vlmdoctor.probe.protocol import NO_GPU
 
 
 class Skip(Exception):
@@ -49,7 +50,7 @@ def cuda_init(ctx: Context) -> str:
                + (f" (CUDA_VISIBLE_DEVICES={visible!r})" if visible is not None else ""))
         if ctx.requested_device == "cuda":
             raise RuntimeError(f"CUDA is not available: {why}")
-        ctx.device, ctx.device_reason = "cpu", f"no CUDA GPU: {why}"
+        ctx.device, ctx.device_reason = "cpu", f"{NO_GPU}: {why}"
         raise Skip(f"{ctx.device_reason}; running the ladder on CPU")
     ctx.device = "cuda"
     ctx.gpus = list(range(torch.cuda.device_count()))

@@ -27,6 +27,7 @@ STEP_TINY = "tiny-vlm"
 STEP_WEIGHTS = "weights"
 LADDER = (STEP_IMPORT, STEP_CUDA, STEP_MATMUL, STEP_ATTENTION, STEP_P2P, STEP_TINY)
 
+NO_GPU = "no CUDA GPU"  # how a cuda-init step skipped for want of a GPU starts its detail
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("bf16", "fp16", "fp32")
 
