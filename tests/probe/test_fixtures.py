@@ -24,3 +24,12 @@ def test_fixture_round_trips_and_gives_its_findings(path: Path) -> None:
     result = ProbeResult.from_dict(data["probe"])
     assert result.to_dict() == data["probe"]
     assert [f.id for f in probe_findings(result)] == data["expected_findings"]
+
+
+def test_docs_list_every_finding_id_and_source() -> None:
+    from vlmdoctor.probe.signatures import OUTCOMES, SIGNATURES
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "probe.md").read_text()
+    for sig in (*SIGNATURES, *OUTCOMES.values()):
+        assert f"`probe-{sig.kind}`" in docs, sig.kind
+        assert all(ref in docs for ref in sig.references), sig.kind
