@@ -198,11 +198,13 @@ def test_torch_importable() -> None:
 def test_a_broken_torch_fails_the_import_step(tmp_path: Path, raises: str, finding: str) -> None:
     fake = tmp_path / "site" / "torch"
     fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text(f"raise {raises}\n")
+    # Library chatter on stdout, even without a newline, must not corrupt the protocol.
+    (fake / "__init__.py").write_text(f"print('noise', end='')\nraise {raises}\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     result = run_probe(ProbeRequest(timeout=30), env=env)
     assert [(s.name, s.status) for s in result.steps] == [("import", "failed")]
     assert ids(result) == [finding]
+    assert result.evidence["stderr_tail"] == "noise"
 
 
 def test_the_child_imports_only_the_standard_library_and_vlmdoctor() -> None:

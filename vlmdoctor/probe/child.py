@@ -22,11 +22,21 @@ from vlmdoctor.probe import protocol as p
 from vlmdoctor.probe.context import Context
 
 _MAX_TEXT = 4000
+_PROTOCOL: list[Any] = [sys.stdout]  # the channel to the parent; see _own_stdout
+
+
+def _own_stdout() -> None:
+    """Keep fd 1 for the protocol and send everything else written to stdout (Python
+    prints, C libraries) to stderr, where the parent keeps its tail for diagnosis."""
+    sys.stdout.flush()
+    _PROTOCOL[0] = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
 
 
 def _emit(event: dict[str, Any]) -> None:
-    sys.stdout.write(p.encode(event) + "\n")
-    sys.stdout.flush()
+    _PROTOCOL[0].write(p.encode(event) + "\n")
+    _PROTOCOL[0].flush()
 
 
 def _inject(step: str) -> None:
@@ -41,8 +51,8 @@ def _inject(step: str) -> None:
     elif mode == "hang":
         time.sleep(3600)
     elif mode == "garbage":
-        sys.stdout.write("this is not a probe result\n{\"status\": \"passed\"\n")
-        sys.stdout.flush()
+        _PROTOCOL[0].write("this is not a probe result\n{\"status\": \"passed\"\n")
+        _PROTOCOL[0].flush()
         os._exit(0)
     elif mode == "exit3":
         sys.stderr.write("child: giving up with status 3\n")
@@ -98,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=".")
     parser.add_argument("--trust-remote-code", action="store_true")
     args = parser.parse_args(argv)
+    _own_stdout()
     ctx = Context(device=args.device, dtype=args.dtype, family=args.family,
                   hf_model_type=args.hf_model_type, weights=args.weights,
                   max_new_tokens=args.max_new_tokens, workdir=args.workdir,

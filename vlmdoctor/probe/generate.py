@@ -111,6 +111,21 @@ def tiny_vlm(ctx: Context) -> str:
             f"{ctx.dtype}, {_where(device_map)}); loaded in {load_seconds:.2f} s; {generated}")
 
 
+def _planned(ctx: Context, loader: Any, config: Any) -> Any:
+    """The balanced map for the real model, from its skeleton on the meta device;
+    accelerate's 'auto' when the skeleton cannot be built."""
+    if ctx.device == "cpu":
+        return {"": "cpu"}
+    try:
+        from accelerate import init_empty_weights
+
+        with init_empty_weights():
+            skeleton = loader.from_config(config, trust_remote_code=ctx.trust_remote_code)
+        return balanced_device_map(model_layout(ctx.torch, skeleton), ctx.devices)
+    except Exception:  # the real load below reports real problems
+        return "auto"
+
+
 def real_weights(ctx: Context) -> str:
     torch, tf = ctx.torch, ctx.transformers
     path = str(ctx.weights)
@@ -123,8 +138,7 @@ def real_weights(ctx: Context) -> str:
     if loader is None:
         raise CheckFailed(f"no transformers auto class loads model_type "
                           f"{getattr(config, 'model_type', '?')!r} from {path}")
-    device_map: Any = dict(ctx.device_map) if ctx.device_map else (
-        {"": "cpu"} if ctx.device == "cpu" else "auto")
+    device_map = dict(ctx.device_map) if ctx.device_map else _planned(ctx, loader, config)
     _reset_peaks(ctx)
     started = time.perf_counter()
     model = loader.from_pretrained(path, device_map=device_map,
