@@ -46,9 +46,7 @@ def model_layout(torch: Any, model: Any) -> ModelLayout:
 
 def _dtype_kwarg(tf: Any) -> str:
     """transformers renamed ``torch_dtype`` to ``dtype`` in 4.56; v5 warns on the old name."""
-    found = re.match(r"(\d+)\.(\d+)", tf.__version__)
-    version = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
-    return "dtype" if version >= (4, 56) else "torch_dtype"
+    return "dtype" if tiny.version(tf) >= (4, 56) else "torch_dtype"
 
 
 def _reset_peaks(ctx: Context) -> None:
@@ -57,13 +55,22 @@ def _reset_peaks(ctx: Context) -> None:
             ctx.torch.cuda.reset_peak_memory_stats(index)
 
 
+def _sane(torch: Any, values: Any, raw: bool) -> bool:
+    bad = ~torch.isfinite(values) if raw else torch.isnan(values) | (values == float("inf"))
+    return not bool(bad.any())
+
+
 def _generate(ctx: Context, model: Any, inputs: dict[str, Any], **special: Any) -> str:
     """Generate exactly ``max_new_tokens`` (min_new_tokens holds EOS back) and check them."""
     torch, want = ctx.torch, ctx.max_new_tokens
+    # Raw logits arrived in 4.38 (output_logits); before, the scores are checked for NaN/+inf
+    # (min_new_tokens legitimately sets EOS to -inf there).
+    raw = hasattr(ctx.transformers.GenerationConfig(), "output_logits")
+    special["output_logits" if raw else "output_scores"] = True
     started = time.perf_counter()
     with torch.inference_mode():
         out = model.generate(**inputs, **special, max_new_tokens=want, min_new_tokens=want,
-                             do_sample=False, output_logits=True, return_dict_in_generate=True)
+                             do_sample=False, return_dict_in_generate=True)
     ctx.synchronize()
     seconds = time.perf_counter() - started
     got = int(out.sequences.shape[-1] - inputs["input_ids"].shape[-1])
@@ -73,8 +80,8 @@ def _generate(ctx: Context, model: Any, inputs: dict[str, Any], **special: Any) 
         ctx.peak_memory = {i: int(torch.cuda.max_memory_allocated(i)) for i in ctx.gpus}
     if got != want:
         raise CheckFailed(f"generate returned {got} new tokens, expected {want}")
-    logits = getattr(out, "logits", None) or ()
-    if not logits or not all(bool(torch.isfinite(x.float()).all()) for x in logits):
+    logits = (getattr(out, "logits", None) if raw else out.scores) or ()
+    if not logits or not all(_sane(torch, x.float(), raw) for x in logits):
         raise CheckFailed("generate produced non-finite logits (NaN or inf)")
     return f"generated {got}/{want} tokens in {seconds:.2f} s, logits finite"
 

@@ -8,6 +8,7 @@ no processor, no download.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 VOCAB, BOS, EOS, PAD = 1024, 1, 2, 0
@@ -23,6 +24,17 @@ FAMILY_MODEL_TYPES = {
 
 Inputs = Callable[[Any, Any, Any], dict[str, Any]]  # (torch, device, dtype) -> generate kwargs
 Built = tuple[Any, Any, Inputs]
+
+
+def version(tf: Any) -> tuple[int, int]:
+    found = re.match(r"(\d+)\.(\d+)", str(getattr(tf, "__version__", "")))
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+
+
+def _image_tokens(tf: Any, count: int) -> list[int]:
+    """LLaVA before transformers 4.45 expands one image token itself (legacy merge); from
+    then on the processor expands it and the model takes ``image_seq_length`` tokens."""
+    return [IMAGE] * (1 if version(tf) < (4, 45) else count)
 
 
 def _text(layers: int, model_type: str | None = "llama") -> dict[str, Any]:
@@ -60,7 +72,7 @@ def llava(tf: Any, layers: int) -> Built:
                          image_token_index=IMAGE, image_seq_length=16)
     def inputs(torch: Any, device: Any, dtype: Any) -> dict[str, Any]:
         # (56/14)^2 = 16 patches; the 'default' feature strategy drops CLS: 16 image tokens.
-        return {**_ids(torch, device, [IMAGE] * 16),
+        return {**_ids(torch, device, _image_tokens(tf, 16)),
                 "pixel_values": _image(torch, (1, 3, 56, 56), device, dtype)}
     return cfg, tf.LlavaForConditionalGeneration, inputs
 
@@ -68,11 +80,11 @@ def llava(tf: Any, layers: int) -> Built:
 def llava_next(tf: Any, layers: int) -> Built:
     clip = dict(model_type="clip_vision_model", image_size=28, patch_size=14,
                 projection_dim=32, **_vision())
-    cfg = tf.LlavaNextConfig(vision_config=clip, text_config=_text(layers),
+    cfg = tf.LlavaNextConfig(vision_config=clip, text_config=_text(layers), image_seq_length=10,
                              image_token_index=IMAGE, image_grid_pinpoints=[[28, 28]])
     def inputs(torch: Any, device: Any, dtype: Any) -> dict[str, Any]:
         # anyres with one 28x28 pinpoint: base 2x2 + one 2x2 tile with a newline per row.
-        return {**_ids(torch, device, [IMAGE] * 10),
+        return {**_ids(torch, device, _image_tokens(tf, 10)),
                 "pixel_values": _image(torch, (1, 2, 3, 28, 28), device, dtype),
                 "image_sizes": torch.tensor([[28, 28]], device=device)}
     return cfg, tf.LlavaNextForConditionalGeneration, inputs
