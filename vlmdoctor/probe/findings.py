@@ -1,0 +1,81 @@
+"""Probe results as findings (ids ``probe-<kind>``), and a plain-text step table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vlmdoctor.probe.model import ProbeResult
+from vlmdoctor.probe.protocol import NO_GPU, STEP_CUDA
+from vlmdoctor.probe.signatures import OUTCOMES, signature_for
+from vlmdoctor.report import Finding
+
+_MAX_LINE = 300
+
+
+def _first_line(text: str) -> str:
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "")
+    return line if len(line) <= _MAX_LINE else line[:_MAX_LINE] + " …"
+
+
+def _failure(result: ProbeResult) -> Finding:
+    assert result.error is not None
+    sig = signature_for(result.error.kind, result.error.message)
+    step = result.failed_step or result.evidence.get("step")
+    verb = "timed out" if result.status == "timeout" else "failed"
+    found = _first_line(result.error.message).rstrip(".")
+    lead = f"Probe step '{step}' {verb}: {found}." if step else f"The probe {verb}: {found}."
+    evidence: dict[str, Any] = {"probe.status": result.status, "probe.step": step,
+                                "probe.error": result.error.message[:2000]}
+    for key in ("returncode", "stderr_tail"):
+        if result.evidence.get(key) not in (None, ""):
+            evidence[f"probe.{key}"] = result.evidence[key]
+    return Finding(id=f"probe-{result.error.kind}", severity=sig.severity, title=sig.title,
+                   message=f"{lead} {sig.why}", fix=sig.fix, references=sig.references,
+                   evidence={k: v for k, v in evidence.items() if v is not None})
+
+
+def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
+    """What the probe found; a passing GPU probe yields no findings."""
+    out: list[Finding] = []
+    if result.status == "skipped":
+        sig = OUTCOMES["skipped"]
+        reason = str(result.evidence.get("reason") or "torch is not importable")
+        out.append(Finding(id="probe-skipped", severity=sig.severity, title=sig.title,
+                           message=f"The probe did not run: {reason}. Nothing was checked on "
+                                   "the GPU.", fix=sig.fix, references=sig.references,
+                           evidence={"probe.status": "skipped"}))
+    if result.error is not None:
+        out.append(_failure(result))
+    cuda = next((s for s in result.steps if s.name == STEP_CUDA), None)
+    if (result.device == "cpu" and cuda is not None and cuda.status == "skipped"
+            and cuda.detail.startswith(NO_GPU)):  # auto fell back to CPU (read from the data,
+        sig = OUTCOMES["cpu-only"]               # so a report's probe section gives it too)
+        reason = cuda.detail.split("; running", 1)[0]
+        out.append(Finding(id="probe-cpu-only", severity=sig.severity, title=sig.title,
+                           message=f"The probe ran on CPU ({reason}). {sig.why}",
+                           fix=sig.fix, references=sig.references,
+                           evidence={"probe.device": "cpu", "probe.device_reason": reason}))
+    return tuple(out)
+
+
+def probe_summary_lines(result: ProbeResult) -> list[str]:
+    """The probe as plain lines: a headline, the step table, output and error."""
+    if result.status == "skipped":
+        return [f"probe: skipped ({result.evidence.get('reason') or 'torch is not importable'})"]
+    lines = [f"probe: {result.status} on {result.device or 'unknown device'}"]
+    if result.steps:
+        width = max(len(s.name) for s in result.steps)
+        lines.append(f"  {'step'.ljust(width)}  {'status':<8} {'seconds':>8}  detail")
+        lines += [f"  {s.name.ljust(width)}  {s.status:<8} {s.seconds:>8.2f}  {s.detail}"
+                  for s in result.steps]
+    if result.generated_tokens:
+        rate = ("" if result.tokens_per_second is None
+                else f" at {result.tokens_per_second:.1f} tokens/s")
+        lines.append(f"  generated {result.generated_tokens} tokens{rate}")
+    if result.peak_memory_bytes:
+        peaks = ", ".join(f"cuda:{i} {b / 2**20:.1f} MiB"
+                          for i, b in sorted(result.peak_memory_bytes.items()))
+        lines.append(f"  peak GPU memory: {peaks}")
+    if result.error is not None:
+        lines.append(f"  error ({result.error.kind}): {_first_line(result.error.message)}")
+    return lines
