@@ -17,6 +17,7 @@ class SavedEnvironment:
     redactions: tuple[str, ...]
     target_model: str | None
     target_dtype: str | None
+    probe: dict[str, Any] | None = None
 
 
 def read_saved(path: str) -> SavedEnvironment:
@@ -51,6 +52,7 @@ def read_saved(path: str) -> SavedEnvironment:
             redactions=tuple(str(r) for r in redactions) if isinstance(redactions, list) else (),
             target_model=_opt_str(target.get("model")),
             target_dtype=_opt_str(target.get("dtype")),
+            probe=data["probe"] if isinstance(data.get("probe"), dict) else None,
         )
     if not any(key in data for key in ("host", "packages", "driver", "gpus", "torch")):
         raise InputError(f"{shown}: not a vlmdoctor report or snapshot "

@@ -45,7 +45,7 @@ def test_findings_exit_1(h100_report: Path) -> None:
                        "--format", "json")
     assert code == 1
     ids = [f["id"] for f in json.loads(out)["findings"]]
-    assert ids == ["model-transformers-version"]
+    assert ids == ["model-transformers-version", "plan-unknown-size"]
 
 
 def test_fail_on_warning_and_never(tmp_path: Path) -> None:
@@ -147,7 +147,8 @@ def test_from_report_reproduces_the_findings(tmp_path: Path, h100_report: Path) 
     assert a["findings"] == b["findings"]
     assert a["environment"] == b["environment"]
     assert [f["id"] for f in a["findings"]] == [
-        "model-transformers-version", "torch-arch-missing", "nvcc-torch-cuda-major-mismatch"]
+        "model-transformers-version", "torch-arch-missing", "nvcc-torch-cuda-major-mismatch",
+        "plan-unknown-size"]
 
 
 def test_bare_snapshot_from_env_command_is_accepted(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ COMMANDS = {
     "check": "vlmdoctor.cli.check_cmd",
     "explain": "vlmdoctor.cli.explain_cmd",
     "plan": "vlmdoctor.cli.plan_cmd",
+    "probe": "vlmdoctor.cli.probe_cmd",
     "env": "vlmdoctor.cli.env_cmd",
     "models": "vlmdoctor.cli.models_cmd",
     "rules": "vlmdoctor.cli.rules_cmd",

@@ -12,10 +12,13 @@ from vlmdoctor.cli.options import (
     rules_option,
 )
 from vlmdoctor.cli.output import emit_report
-from vlmdoctor.doctor import CheckRequest, run_check
+from vlmdoctor.doctor import CheckRequest, ExtraStage, run_check
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK
 from vlmdoctor.evaluate.context import DTYPE_CHOICES
 from vlmdoctor.knowledge import load_knowledge
+from vlmdoctor.report import Report
+from vlmdoctor.reportfile import read_saved
+from vlmdoctor.stages import planning, probe_failed, probing, saved_probe
 
 
 @click.command("check")
@@ -27,7 +30,8 @@ from vlmdoctor.knowledge import load_knowledge
 @format_option(("text", "json", "markdown"))
 @output_option
 @fail_on_option
-@click.option("--no-probe", is_flag=True, help="Skip the live load-and-generate probe.")
+@click.option("--no-probe", is_flag=True,
+              help="Skip the live load-and-generate probe (never run with --from-report).")
 @click.option("--probe-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
               metavar="SECONDS", help="Hard limit for the probe.")
 @rules_option
@@ -36,7 +40,28 @@ def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
             rules_dir: str | None) -> None:
     """Check this environment (or a saved report) for a model; print findings with fixes."""
     knowledge = load_knowledge(rules_dir)
+    probe_stage: ExtraStage | None = None
+    if from_report is not None:
+        saved = read_saved(from_report).probe
+        probe_stage = saved_probe(saved) if saved is not None else None
+    elif not no_probe:
+        probe_stage = probing(probe_timeout)
     request = CheckRequest(model=model, dtype=dtype, from_report=from_report, fail_on=fail_on)
-    report = run_check(request, knowledge)
-    emit_report(report, fmt, output)
-    raise click.exceptions.Exit(EXIT_FINDINGS if report.summary.verdict == "fail" else EXIT_OK)
+    report = run_check(request, knowledge, plan_stage=planning(knowledge),
+                       probe_stage=probe_stage)
+    emit_report(report, fmt, output, extra_lines=_stage_lines(report))
+    failed = report.summary.verdict == "fail" or probe_failed(report.probe)
+    raise click.exceptions.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _stage_lines(report: Report) -> list[str]:
+    lines: list[str] = []
+    if report.plan is not None:
+        from vlmdoctor.plan import plan_text_lines
+
+        lines += ["", *plan_text_lines(report.plan)]  # type: ignore[arg-type]
+    if report.probe is not None:
+        from vlmdoctor.probe import probe_summary_lines
+
+        lines += ["", *probe_summary_lines(report.probe)]  # type: ignore[arg-type]
+    return lines

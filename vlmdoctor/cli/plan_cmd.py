@@ -6,6 +6,9 @@ import json
 
 import click
 
+from vlmdoctor.cli.options import format_option, from_report_option, rules_option
+from vlmdoctor.doctor import load_environment
+from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.plan import (
     GpuSpec,
     PlanRequest,
@@ -14,9 +17,6 @@ from vlmdoctor.plan import (
     parse_gpus,
     plan_text_lines,
 )
-from vlmdoctor.cli.options import format_option, from_report_option, rules_option
-from vlmdoctor.doctor import load_environment
-from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 
 GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH100, 2x24GiB, "

@@ -22,7 +22,7 @@ def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
     dtype = f", {report.target.dtype}" if report.target.dtype else ""
     verdict_style = "bold red" if s.verdict == "fail" else "bold green"
     lines: list[Line] = [
-        (f"vlmdoctor {__version__}: check {target}{dtype}", "bold"),
+        (f"vlmdoctor {__version__} report: {target}{dtype}", "bold"),
         (f"Verdict: {s.verdict.upper()}  ({s.errors} error(s), {s.warnings} warning(s), "
          f"{s.infos} info)", verdict_style),
         ("", ""),

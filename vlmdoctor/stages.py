@@ -1,0 +1,77 @@
+"""The stages `check` adds after the rules: the memory plan and the live probe.
+
+Each is a function (snapshot, card, dtype) -> (report section, findings), built here
+from its collaborators so `doctor.run_check` stays ignorant of both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from vlmdoctor.doctor import ExtraStage
+from vlmdoctor.knowledge import Knowledge
+from vlmdoctor.knowledge.cards import ModelCard
+from vlmdoctor.report import Finding, JsonSection
+from vlmdoctor.snapshot import Snapshot
+
+
+def planning(knowledge: Knowledge) -> ExtraStage:
+    """Plan the model on the GPUs in the snapshot (none: no plan)."""
+
+    def stage(snapshot: Snapshot, card: ModelCard | None,
+              dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
+        if card is None or not snapshot.gpus:
+            return None, ()
+        from vlmdoctor.plan import PlanRequest, gpus_from_snapshot, make_plan, plan_findings
+
+        variants = tuple(c for c in knowledge.catalogue.cards if c.family == card.family)
+        pixels = snapshot.env.get("MAX_PIXELS", "")  # what qwen-vl-utils / ms-swift will use
+        plan = make_plan(PlanRequest(card=card, gpus=gpus_from_snapshot(snapshot),
+                                     dtype=None if dtype == "auto" else dtype,
+                                     max_pixels=int(pixels) if pixels.isdigit() else None,
+                                     variants=variants))
+        return plan, plan_findings(plan)
+
+    return stage
+
+
+def probing(timeout: float) -> ExtraStage:
+    """Run the probe in a child of this interpreter (skipped when torch is absent)."""
+
+    def stage(snapshot: Snapshot, card: ModelCard | None,
+              dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
+        from vlmdoctor.probe import (
+            ProbeRequest,
+            ProbeResult,
+            probe_findings,
+            run_probe,
+            torch_importable,
+        )
+
+        if not torch_importable():
+            result = ProbeResult.skipped("torch is not importable in this Python")
+        else:
+            result = run_probe(ProbeRequest(
+                family=card.family if card else None,
+                hf_model_type=card.hf_model_type if card else None,
+                dtype=None if dtype == "auto" else dtype, timeout=timeout))
+        return result, probe_findings(result)
+
+    return stage
+
+
+def saved_probe(section: Mapping[str, Any]) -> ExtraStage:
+    """Replay the probe section of a saved report (`--from-report`)."""
+
+    def stage(snapshot: Snapshot, card: ModelCard | None,
+              dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
+        from vlmdoctor.probe import ProbeResult, probe_findings
+
+        result = ProbeResult.from_dict(section)
+        return result, probe_findings(result)
+
+    return stage
+
+
+def probe_failed(section: JsonSection | None) -> bool:
+    return section is not None and section.to_dict().get("status") in ("failed", "timeout")
