@@ -7,6 +7,7 @@ part the CUDA context plays on a GPU, which the planner counts separately)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -31,6 +32,13 @@ def rss() -> int:
 def main(tokens: int) -> None:
     torch.set_num_threads(2)
     torch.manual_seed(0)
+    # Build and drop a one-layer model first: transformers imports its modeling code lazily
+    # on first construction, and that import's memory is not the model's weights.
+    small = {**TEXT, "num_hidden_layers": 1, "vocab_size": 64}
+    Qwen2VLForConditionalGeneration(
+        Qwen2VLConfig(text_config=small, vision_config={**VISION, "depth": 1},
+                      tie_word_embeddings=False))
+    gc.collect()
     before = rss()
     model = Qwen2VLForConditionalGeneration(
         Qwen2VLConfig(text_config=TEXT, vision_config=VISION, tie_word_embeddings=False)).eval()
