@@ -12,7 +12,7 @@ from vlmdoctor.evaluate.engine import evaluate
 from vlmdoctor.knowledge import Knowledge
 from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.report import Finding, JsonSection, Report, Target, summarize
-from vlmdoctor.reportfile import read_saved
+from vlmdoctor.reportfile import SavedEnvironment, read_saved
 from vlmdoctor.snapshot import Snapshot
 
 # A later stage (planner, probe): (snapshot, card, dtype) -> (report section, findings).
@@ -48,12 +48,14 @@ def run_check(
     plan_stage: ExtraStage | None = None,
     probe_stage: ExtraStage | None = None,
     clock: Callable[[], str] = now_utc,
+    saved: SavedEnvironment | None = None,
 ) -> Report:
+    """``saved`` is ``request.from_report`` already read (callers that needed it too)."""
     if request.dtype not in DTYPE_CHOICES:
         raise InputError(f"unknown dtype {request.dtype!r}; use one of {', '.join(DTYPE_CHOICES)}")
     card = resolve_model(knowledge, request.model)
     if request.from_report is not None:
-        saved = read_saved(request.from_report)
+        saved = saved or read_saved(request.from_report)
         snapshot, redactions = saved.snapshot, saved.redactions
     else:
         collected = collect()

@@ -174,3 +174,18 @@ def test_python_dash_m_and_help() -> None:
                           text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 0
     assert "Exit codes: 0 ok, 1 findings" in proc.stdout
+
+
+def test_from_report_replays_the_saved_probe(tmp_path: Path) -> None:
+    """A user's failed probe stays in the maintainer's re-check (and still fails it)."""
+    probe = json.loads((FIXTURES / "probe" / "failed-no-kernel-image-h100-cu117.json").read_text())
+    report = {"schema_version": 1, "environment": environment("h100x4-cu121"),
+              "probe": probe["probe"]}
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json",
+                       "--fail-on", "never")
+    assert code == 1  # the probe failed: exit 1 whatever --fail-on says
+    data = json.loads(out)
+    assert data["probe"] == probe["probe"]
+    assert "probe-no-kernel-image" in [f["id"] for f in data["findings"]]

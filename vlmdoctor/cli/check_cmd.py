@@ -41,14 +41,14 @@ def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
     """Check this environment (or a saved report) for a model; print findings with fixes."""
     knowledge = load_knowledge(rules_dir)
     probe_stage: ExtraStage | None = None
-    if from_report is not None:
-        saved = read_saved(from_report).probe
-        probe_stage = saved_probe(saved) if saved is not None else None
+    saved = read_saved(from_report) if from_report is not None else None
+    if saved is not None:
+        probe_stage = saved_probe(saved.probe) if saved.probe is not None else None
     elif not no_probe:
         probe_stage = probing(probe_timeout)
     request = CheckRequest(model=model, dtype=dtype, from_report=from_report, fail_on=fail_on)
     report = run_check(request, knowledge, plan_stage=planning(knowledge),
-                       probe_stage=probe_stage)
+                       probe_stage=probe_stage, saved=saved)
     emit_report(report, fmt, output, extra_lines=_stage_lines(report))
     failed = report.summary.verdict == "fail" or probe_failed(report.probe)
     raise click.exceptions.Exit(EXIT_FINDINGS if failed else EXIT_OK)

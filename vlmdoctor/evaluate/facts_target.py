@@ -94,64 +94,56 @@ def _transformers_fix(ctx: Context, _: str) -> Any:
     return None
 
 
+RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references")
+
+
+def _record(req: Any, spec: str, found: str | None) -> dict[str, Any]:
+    return {"package": req.package, "spec": spec, "found": found, "why": req.why,
+            "severity": req.severity, "references": list(req.references),
+            "fix": list(req.fix) or [f"pip install '{req.package}{req.spec}'"]}
+
+
 def _unmet(ctx: Context, want_transformers: bool) -> Any:
+    """Installed packages outside one of the card's windows, one record per window."""
+    if "packages" in ctx.snapshot.unknown:
+        return UNKNOWN
     if ctx.card is None:
         return []
-    packages = ctx.snapshot.packages
     out = []
     for req in ctx.card.requirements.packages:
-        if (req.package == "transformers") != want_transformers:
+        found = ctx.snapshot.packages.get(req.package)
+        if (req.package == "transformers") != want_transformers or found is None:
             continue
-        found = packages.get(req.package)
-        if found is None or SpecifierSet(req.spec).contains(found, prereleases=True):
-            continue
-        out.append({
-            "package": req.package, "spec": req.spec, "found": found, "why": req.why,
-            "severity": req.severity, "fix": list(req.fix) or [f"pip install '{req.package}{req.spec}'"],
-            "references": list(req.references),
-        })
+        if not SpecifierSet(req.spec).contains(found, prereleases=True):
+            out.append(_record(req, req.spec, found))
     return out
 
 
-def _missing(ctx: Context) -> Any:
+@fact("model.transformers_unmet", "records", "The model's transformers windows this install misses")
+def _transformers_unmet(ctx: Context, _: str) -> Any:
+    return _unmet(ctx, want_transformers=True)
+
+
+@fact("model.packages_unmet", "records", "Other package versions the model needs that this install misses")
+def _packages_unmet(ctx: Context, _: str) -> Any:
+    return _unmet(ctx, want_transformers=False)
+
+
+@fact("model.packages_missing", "records", "Packages the model needs that are not installed")
+def _packages_missing(ctx: Context, _: str) -> Any:
+    """One record per missing package, its error windows joined into one specifier."""
+    if "packages" in ctx.snapshot.unknown:
+        return UNKNOWN
     if ctx.card is None:
         return []
     seen: dict[str, dict[str, Any]] = {}
     for req in ctx.card.requirements.packages:
         if req.package in ctx.snapshot.packages or req.severity != "error":
             continue
-        entry = seen.setdefault(req.package, {
-            "package": req.package, "spec": req.spec, "found": None, "why": req.why,
-            "severity": req.severity, "references": list(req.references),
-            "fix": list(req.fix) or [f"pip install '{req.package}{req.spec}'"],
-        })
-        if entry["spec"] != req.spec:
+        entry = seen.setdefault(req.package, _record(req, req.spec, None))
+        if req.spec not in entry["spec"].split(","):
             entry["spec"] = f"{entry['spec']},{req.spec}"
     return list(seen.values())
-
-
-RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references")
-
-
-@fact("model.transformers_unmet", "records", "The model's transformers windows this install misses")
-def _transformers_unmet(ctx: Context, _: str) -> Any:
-    if "packages" in ctx.snapshot.unknown:
-        return UNKNOWN
-    return _unmet(ctx, want_transformers=True)
-
-
-@fact("model.packages_unmet", "records", "Other package versions the model needs that this install misses")
-def _packages_unmet(ctx: Context, _: str) -> Any:
-    if "packages" in ctx.snapshot.unknown:
-        return UNKNOWN
-    return _unmet(ctx, want_transformers=False)
-
-
-@fact("model.packages_missing", "records", "Packages the model needs that are not installed")
-def _packages_missing(ctx: Context, _: str) -> Any:
-    if "packages" in ctx.snapshot.unknown:
-        return UNKNOWN
-    return _missing(ctx)
 
 
 @fact("model.placement_style", "str", "How the family splits across GPUs (internvl-split, xcomposer, ...)")
