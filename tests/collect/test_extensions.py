@@ -67,3 +67,18 @@ def test_extensions_round_trip() -> None:
         "deepspeed": {"build": {"version": "2.1"}}}})
     assert Snapshot.from_dict(snap.to_dict()) == snap
     assert "extensions" not in snapshot("a100-cu124").to_dict()
+
+
+def test_the_additive_keys_are_in_the_snapshot_schema() -> None:
+    import jsonschema
+
+    from vlmdoctor.schemas import schema
+
+    validator = jsonschema.Draft202012Validator(schema("snapshot"))
+    snap = snapshot("a100-cu124", {
+        "requirements": {"vllm": ["torch==2.4.0", "numpy<2; python_version < '3.9'"]},
+        "extensions": {"bitsandbytes": {"wheel": None, "libraries": ["libbitsandbytes_cuda124.so"]},
+                       "deepspeed": {"build": {"version": "2.1"}}, "torch": {"cxx11_abi": "1"}}})
+    assert list(validator.iter_errors(snap.to_dict())) == []
+    bad = dict(snap.to_dict(), requirements={"vllm": "torch==2.4.0"})
+    assert [e.message for e in validator.iter_errors(bad)] == ["'torch==2.4.0' is not of type 'array'"]
