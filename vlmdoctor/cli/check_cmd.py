@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vlmdoctor.cli.options import (
+    MODEL_HELP,
     fail_on_option,
     format_option,
     from_report_option,
@@ -22,10 +23,10 @@ from vlmdoctor.stages import planning, probe_failed, probing, saved_probe
 
 
 @click.command("check")
-@click.option("--model", "-m", metavar="MODEL", default=None,
-              help="Model id, alias or Hugging Face repo id (see 'vlmdoctor models').")
-@click.option("--dtype", type=click.Choice(DTYPE_CHOICES), default="auto", show_default=True,
-              help="dtype the model will run in; auto = the model's native dtype.")
+@click.option("--model", "-m", metavar="MODEL", default=None, help=MODEL_HELP)
+@click.option("--dtype", type=click.Choice(DTYPE_CHOICES), default=None,
+              help="dtype the model will run in; auto (default) = the model's native dtype "
+                   "(with --from-report: the report's dtype).")
 @from_report_option
 @format_option(("text", "json", "markdown"))
 @output_option
@@ -35,7 +36,7 @@ from vlmdoctor.stages import planning, probe_failed, probing, saved_probe
 @click.option("--probe-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
               metavar="SECONDS", help="Hard limit for the probe.")
 @rules_option
-def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
+def command(model: str | None, dtype: str | None, from_report: str | None, fmt: str,
             output: str | None, fail_on: str, no_probe: bool, probe_timeout: float,
             rules_dir: str | None) -> None:
     """Check this environment (or a saved report) for a model; print findings with fixes."""

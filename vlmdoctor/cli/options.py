@@ -10,6 +10,10 @@ from vlmdoctor.report import FAIL_ON
 
 F = Callable[..., Any]
 
+MODEL_HELP = ("Model id, alias or Hugging Face repo id (see 'vlmdoctor models'), a local "
+              "model directory (./path/to/model), or a repo id in the local Hugging Face "
+              "cache. Never downloads.")
+
 
 def rules_option(fn: F) -> F:
     return click.option("--rules", "rules_dir", metavar="DIR", default=None,

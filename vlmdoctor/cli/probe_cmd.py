@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from vlmdoctor.cli.options import format_option, output_option, rules_option
+from vlmdoctor.cli.options import MODEL_HELP, format_option, output_option, rules_option
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.collect import collect_snapshot, now_utc
+from vlmdoctor.doctor import model_unknown_findings
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.probe import (
@@ -18,11 +19,12 @@ from vlmdoctor.probe import (
     torch_importable,
 )
 from vlmdoctor.report import Report, Target, summarize
+from vlmdoctor.target import resolve
 
 
 @click.command("probe")
 @click.option("--model", "-m", metavar="MODEL", default=None,
-              help="Build the tiny model with this model's architecture family.")
+              help="Build the tiny model with this model's architecture family: " + MODEL_HELP)
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto",
               show_default=True, help="auto: every visible GPU, or the CPU when there is none.")
 @click.option("--dtype", type=click.Choice(("bf16", "fp16", "fp32")), default=None,
@@ -38,7 +40,9 @@ def command(model: str | None, device: str, dtype: str | None, weights: str | No
             timeout: float, fmt: str, output: str | None, rules_dir: str | None) -> None:
     """Prove the stack works: import, CUDA init, matmul, attention, GPU-to-GPU copies and a
     tiny VLM's generate, each step timed. Exit 0 passed, 1 failed or timed out, 2 bad input."""
-    card = load_knowledge(rules_dir).catalogue.resolve(model) if model else None
+    knowledge = load_knowledge(rules_dir)
+    resolved = resolve(knowledge.catalogue, model)
+    card = resolved.card
     collected = collect_snapshot()
     request = ProbeRequest(family=card.family if card else None,
                            hf_model_type=card.hf_model_type if card else None,
@@ -48,9 +52,11 @@ def command(model: str | None, device: str, dtype: str | None, weights: str | No
         result = ProbeResult.skipped("torch is not importable in this Python")
     else:
         result = run_probe(request)
-    findings = tuple(sorted(probe_findings(result), key=lambda f: f.sort_key()))
-    report = Report(created_at=now_utc(), target=Target(model=card.id if card else None,
-                                                        dtype=dtype),
+    findings = tuple(sorted(
+        probe_findings(result) + model_unknown_findings(knowledge, collected.snapshot, resolved),
+        key=lambda f: f.sort_key()))
+    report = Report(created_at=now_utc(), target=Target(model=resolved.model_id, dtype=dtype,
+                                                        extra=resolved.report_fields()),
                     environment=collected.snapshot, findings=findings,
                     summary=summarize(findings, "error"), redactions=collected.redactions,
                     probe=result)
