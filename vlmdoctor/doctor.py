@@ -95,13 +95,14 @@ def run_check(
         probe, extra = probe_stage(snapshot, model, dtype)
         findings.extend(extra)
     ordered = tuple(sorted(findings, key=lambda f: f.sort_key()))
+    probe_status = None if probe is None else probe.to_dict().get("status")
     return Report(
         created_at=clock(),
         target=Target(model=model.model_id, dtype=ctx.effective_dtype,
                       extra=model.report_fields()),
         environment=snapshot,
         findings=ordered,
-        summary=summarize(ordered, request.fail_on),
+        summary=summarize(ordered, request.fail_on, probe_status),
         redactions=redactions,
         plan=plan,
         probe=probe,

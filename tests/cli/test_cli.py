@@ -37,7 +37,8 @@ def test_clean_environment_exits_0(h100_report: Path) -> None:
     code, out, err = run("check", "--from-report", str(h100_report), "--format", "json")
     assert code == 0, err
     report = json.loads(out)
-    assert report["summary"] == {"errors": 0, "warnings": 0, "infos": 0, "verdict": "pass"}
+    assert report["summary"] == {"errors": 0, "warnings": 0, "infos": 0, "verdict": "pass",
+                                 "exit_code": 0, "reason": "nothing at or above --fail-on error"}
 
 
 def test_findings_exit_1(h100_report: Path) -> None:
@@ -64,12 +65,6 @@ def test_fail_on_warning_and_never(tmp_path: Path) -> None:
     (["check", "--dtype", "fp8"],
      "vlmdoctor: error: Invalid value for '--dtype': 'fp8' is not one of 'auto', 'bf16', "
      "'fp16', 'fp32'. (see 'vlmdoctor check --help')"),
-    (["check", "--no-probe", "--model", ""],
-     "vlmdoctor: error: --model is empty: give a model id (see 'vlmdoctor models'), a model "
-     "directory or a repo id in the Hugging Face cache"),
-    (["plan", "--model", " ", "--gpus", "T4"],
-     "vlmdoctor: error: --model is empty: give a model id (see 'vlmdoctor models'), a model "
-     "directory or a repo id in the Hugging Face cache"),
     (["check", "--no-probe", "--model", "./no/such/ckpt"],
      "vlmdoctor: error: ./no/such/ckpt: no such model directory"),
     (["check", "--from-report", "/nonexistent/report.json"],

@@ -6,7 +6,14 @@ import json
 
 import click
 
-from vlmdoctor.cli.options import MODEL_HELP, format_option, from_report_option, rules_option
+from vlmdoctor.cli.options import (
+    dtype_option,
+    format_option,
+    from_report_option,
+    model_option,
+    resolved_dtype,
+    rules_option,
+)
 from vlmdoctor.doctor import load_environment
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.plan import (
@@ -31,11 +38,10 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
 
 
 @click.command("plan")
-@click.option("--model", "-m", required=True, help=MODEL_HELP)
+@model_option(required=True)
 @click.option("--gpus", default=None, help=GPUS_HELP)
 @from_report_option
-@click.option("--dtype", type=click.Choice(DTYPES), default=None,
-              help="Precision (default: the model's native dtype).")
+@dtype_option(DTYPES, help="Precision; auto = the model's native dtype.")
 @click.option("--context", type=int, default=DEFAULT_CONTEXT, show_default=True,
               help="Text tokens the KV cache holds (prompt + generated).")
 @click.option("--new-tokens", type=int, default=0, show_default=True,
@@ -45,10 +51,10 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
               help="Images per sequence.")
 @click.option("--max-pixels", type=int, default=None, help="Pixel budget per image.")
 @rules_option
-@format_option(("text", "json"))
+@format_option(("text", "json", "markdown"))
 @click.pass_context
 def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
-            dtype: str | None, context: int, new_tokens: int, batch: int, images: int,
+            dtype: str, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
     """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit (or the model is
     unknown, so it cannot be sized), 2 bad input."""
@@ -60,17 +66,24 @@ def command(ctx: click.Context, model: str, gpus: str | None, from_report: str |
         ctx.exit(1)
         return
     request = PlanRequest(
-        card=card, gpus=inventory(gpus, from_report), dtype=dtype, context=context, batch=batch,
+        card=card, gpus=inventory(gpus, from_report), dtype=resolved_dtype(dtype), context=context, batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
         variants=tuple(c for c in catalogue.cards if c.family == card.family),
     )
     plan = make_plan(request)
+    code = 0 if plan.fits else 1
+    verdict = (f"Verdict: {'FITS' if plan.fits else 'DOES NOT FIT'} (exit {code}: "
+               + ("the model fits these GPUs)" if plan.fits else
+                  "the model does not fit these GPUs, or cannot be sized)"))
     if fmt == "json":
         click.echo(json.dumps(plan.to_dict(), indent=2))
+    elif fmt == "markdown":
+        click.echo("\n".join([f"## vlmdoctor plan: {plan.model_name}", "", f"**{verdict}**", "",
+                              "```text", *plan_text_lines(plan), "```"]))
     else:
-        click.echo("\n".join(plan_text_lines(plan)))
-    if not plan.fits:
-        ctx.exit(1)
+        click.echo("\n".join([*plan_text_lines(plan), "", verdict]))
+    if code:
+        ctx.exit(code)
 
 
 def _cannot_plan(model: ResolvedModel, fmt: str) -> None:
@@ -83,4 +96,5 @@ def _cannot_plan(model: ResolvedModel, fmt: str) -> None:
         click.echo(json.dumps({"model": model.requested, "fits": None, "error": reason,
                                "suggestions": list(model.suggestions), "hint": hint}, indent=2))
     else:
-        click.echo(f"Cannot plan: {reason}.\nTo size it, {hint}.")
+        click.echo(f"Cannot plan: {reason}.\nTo size it, {hint}.\n\n"
+                   "Verdict: CANNOT PLAN (exit 1: the model cannot be sized)")
