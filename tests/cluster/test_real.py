@@ -199,3 +199,31 @@ def test_a_crashed_rank(static_runs: Any) -> None:
     rank1 = survivor["cluster"]["nodes"][1]["node"]  # same host: labelled host#rank
     assert survivor["cluster"]["suspect_nodes"] == [rank1]
     no_leftovers()
+
+
+def _gpus() -> int:
+    try:
+        import torch
+
+        return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
+    except Exception:
+        return 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(_gpus() < 2, reason="needs 2 or more CUDA GPUs")
+def test_nccl_layer_on_two_gpus(tmp_path: Path) -> None:
+    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    assert torchrun is not None
+    t0 = time.monotonic()
+    proc = subprocess.Popen([torchrun, "--standalone", "--nproc_per_node=2",
+                             *check_args(tmp_path), "--backend", "nccl"], env=base_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert finish([proc], t0) < TIMEOUT + SLACK
+    section = report(tmp_path, 0)["cluster"]
+    assert [(la["name"], la["status"]) for la in section["layers"]] == [
+        ("store", "ok"), ("gloo", "ok"), ("nccl", "ok")]
+    bandwidth = section["nccl_bandwidth"]
+    assert bandwidth["busbw_gbps"] > 0 and bandwidth["nccl_version"]
+    print(f"nccl all-reduce {bandwidth['bytes']} bytes: bus bandwidth "
+          f"{bandwidth['busbw_gbps']} GB/s (NCCL {bandwidth['nccl_version']})")

@@ -210,6 +210,8 @@ def run(spec: Dict[str, Any], out: str) -> int:
     except Exception as exc:
         rec.end(layer, "failed", f"{type(exc).__name__}: {exc}".strip()[:600], [rank])
         return 0
+    rec.data["connect_s"] = round(time.monotonic() - t_import - rec.data["import_s"], 3)
+    t_exchange = time.monotonic()
     store.set(f"node/{rank}", json.dumps(spec["payload"]))
     keys = [f"node/{r}" for r in range(world)]
     present = _wait_keys(store, keys, deadline)
@@ -221,6 +223,7 @@ def run(spec: Dict[str, Any], out: str) -> int:
     missing = sorted(int(k.split("/")[1]) for k in keys if k not in present)
     rec.data["missing_ranks"] = missing
     store.add("seen", 1)
+    rec.data["exchange_s"] = round(time.monotonic() - t_exchange, 3)
     rec.end(layer, "ok" if not missing else "failed",
             None if not missing else f"ranks {missing} did not arrive within {join:g} s",
             missing)

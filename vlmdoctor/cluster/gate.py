@@ -85,6 +85,9 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
         bandwidth=data.get("nccl") if isinstance(data.get("nccl"), Mapping) else None,
         timings={"deadline_s": options.timeout, "child_s": result.elapsed,
                  "torch_import_s": _num(data.get("import_s")),
+                 "connect_s": _num(data.get("connect_s")),
+                 "exchange_s": _num(data.get("exchange_s")),
+                 "collectives_s": _collectives(layers),
                  "total_s": round(time.monotonic() - t0, 3)})
     findings = tuple(sorted((*local.findings, *found), key=lambda f: f.sort_key()))
     return replace(local, findings=findings, summary=summarize(findings, options.fail_on),
@@ -182,6 +185,12 @@ def _died(result: ChildResult) -> str:
     if result.timed_out:
         return f"the distributed check did not finish in time ({last})"
     return f"the distributed check exited with status {result.returncode}: {last}"
+
+
+def _collectives(layers: list[dict[str, Any]]) -> float | None:
+    times = [la["seconds"] for la in layers if la.get("name") in ("gloo", "nccl")
+             and isinstance(la.get("seconds"), (int, float))]
+    return round(sum(times), 3) if times else None
 
 
 def _num(value: Any) -> float | None:
