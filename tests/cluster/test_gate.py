@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from tests.cli.test_cli import run
 from tests.conftest import ROOT, environment, make_knowledge
+from tests.schema.test_schema import REPORT, errors
 from vlmdoctor.cluster.gate import ClusterOptions, judge
 from vlmdoctor.cluster.launch import HOW_TO_LAUNCH, Launch
 from vlmdoctor.cluster.runner import ChildResult
@@ -47,6 +48,7 @@ def test_healthy_cluster_passes_with_one_row_per_node() -> None:
     report = judge(_local(env), LAUNCH, ClusterOptions(), TABLE, environ={},
                    child=fake(data), hostname="node0")
     section = report.to_dict()["cluster"]
+    assert errors(REPORT, report.to_dict()) == []
     assert [f.id for f in report.findings if f.id.startswith("cluster-")] == []
     assert (section["nodes_seen"], section["role"], section["suspect_nodes"],
             section["local_verdict"]) == (3, "coordinator", [], "pass")
@@ -68,6 +70,7 @@ def test_missing_rank_drift_and_clock_are_findings() -> None:
     missing = next(f for f in report.findings if f.id == "cluster-rank-missing")
     assert missing.title == "Ranks never arrived: rank 3 (host unknown)"
     section = report.to_dict()["cluster"]
+    assert errors(REPORT, report.to_dict()) == []
     assert section["missing_ranks"] == [3] and section["suspect_nodes"] == ["c", "rank3"]
     assert report.summary.verdict == "fail" and section["local_verdict"] == "pass"
 

@@ -72,7 +72,10 @@ def finish(procs: list[Any], t0: float) -> float:
 
 
 def report(tmp: Path, rank: int) -> dict[str, Any]:
+    from tests.schema.test_schema import REPORT, errors
+
     data: dict[str, Any] = json.loads((tmp / f"{rank}.json").read_text())
+    assert errors(REPORT, data) == []
     return data
 
 

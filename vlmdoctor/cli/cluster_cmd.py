@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from vlmdoctor.cli.options import fail_on_option, format_option, rules_option
+from vlmdoctor.cli.options import (
+    dtype_option,
+    fail_on_option,
+    format_option,
+    model_option,
+    rules_option,
+)
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from vlmdoctor.evaluate.context import DTYPE_CHOICES
@@ -25,9 +31,9 @@ def command() -> None:
 
 
 @command.command("check")
-@click.option("--model", "-m", metavar="MODEL", default=None,
-              help="Model id, alias, Hugging Face repo id or local directory.")
-@click.option("--dtype", type=click.Choice(DTYPE_CHOICES), default="auto", show_default=True)
+@model_option()
+@dtype_option(tuple(d for d in DTYPE_CHOICES if d != "auto"),
+              "dtype the model will run in; auto = the model's native dtype.")
 @click.option("--backend", type=click.Choice(("auto", "gloo", "nccl")), default="auto",
               show_default=True, help="auto: gloo, then NCCL where CUDA is available.")
 @click.option("--timeout", type=click.FloatRange(min=2), default=60.0, show_default=True,
@@ -52,8 +58,6 @@ def check(model: str | None, dtype: str, backend: str, timeout: float, golden: s
     from vlmdoctor.knowledge.drift_table import load_drift_table
     from vlmdoctor.stages import planning, probing
 
-    if model is not None and not model.strip():
-        raise InputError("--model is empty")
     launch = detect(os.environ)  # outside a launcher: exit 2 before any work
     knowledge = load_knowledge(rules_dir)
     table = load_drift_table(knowledge.root)

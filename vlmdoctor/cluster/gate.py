@@ -90,8 +90,9 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
                  "collectives_s": _collectives(layers),
                  "total_s": round(time.monotonic() - t0, 3)})
     findings = tuple(sorted((*local.findings, *found), key=lambda f: f.sort_key()))
-    return replace(local, findings=findings, summary=summarize(findings, options.fail_on),
-                   cluster=section)
+    probe = local.probe.to_dict().get("status") if local.probe is not None else None
+    return replace(local, findings=findings,
+                   summary=summarize(findings, options.fail_on, probe), cluster=section)
 
 
 def _nodes(received: Mapping[str, Any], offsets: Mapping[str, Any]
