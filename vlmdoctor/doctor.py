@@ -94,7 +94,10 @@ def run_check(
     if probe_stage is not None:
         probe, extra = probe_stage(snapshot, model, dtype)
         findings.extend(extra)
-    ordered = tuple(sorted(findings, key=lambda f: f.sort_key()))
+    # A stage that measured the truth withdraws the rule findings it proves wrong.
+    withdrawn = {w for f in findings for w in f.evidence.get("withdraws") or ()}
+    ordered = tuple(sorted((f for f in findings if f.id not in withdrawn),
+                           key=lambda f: f.sort_key()))
     probe_status = None if probe is None else probe.to_dict().get("status")
     return Report(
         created_at=clock(),
