@@ -80,11 +80,9 @@ def _method(ctx: Context, _: str) -> Any:
 @fact("model.quant_packages_missing", "records",
       "Packages the checkpoint's quantization method needs that are not installed")
 def _quant_packages(ctx: Context, _: str) -> Any:
-    if ctx.section_unknown("packages"):
-        return UNKNOWN
     need = _needs(ctx)
-    if need is None:
-        return []
+    if need is None or ctx.section_unknown("packages"):
+        return [] if need is None else UNKNOWN
     out = []
     for group in need.packages:
         if not any(name in ctx.snapshot.packages for name in group):
