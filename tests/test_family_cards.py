@@ -34,7 +34,8 @@ def test_component_counts_add_up_to_the_total() -> None:
         p = card.params
         parts = (p.vision, p.projector, p.language)
         if p.total is not None and None not in parts:
-            assert sum(parts) == p.total, card.id  # type: ignore[arg-type]
+            # Exact for arithmetic; published figures are rounded (Qwen-VL: 1.9 + 0.08 + 7.7 ~ 9.6B).
+            assert abs(sum(parts) - p.total) <= p.total // 100, card.id  # type: ignore[arg-type]
 
 
 def test_every_card_names_its_transformers_model_type_or_says_it_has_none() -> None:
