@@ -49,7 +49,10 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
 def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
             dtype: str | None, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
-    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit, 2 bad input."""
+    """Plan memory per GPU and a device map.
+
+    Exit 0 fits (or cannot be sized: the plan says so), 1 does not fit, 2 bad input.
+    """
     catalogue = load_knowledge(rules_dir).catalogue
     card = catalogue.resolve(model)
     request = PlanRequest(
@@ -62,5 +65,5 @@ def command(ctx: click.Context, model: str, gpus: str | None, from_report: str |
         click.echo(json.dumps(plan.to_dict(), indent=2))
     else:
         click.echo("\n".join(plan_text_lines(plan)))
-    if not plan.fits:
+    if plan.sized and not plan.fits:
         ctx.exit(1)

@@ -94,9 +94,6 @@ def _transformers_fix(ctx: Context, _: str) -> Any:
     return None
 
 
-RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references")
-
-
 def _record(req: Any, spec: str, found: str | None) -> dict[str, Any]:
     return {"package": req.package, "spec": spec, "found": found, "why": req.why,
             "severity": req.severity, "references": list(req.references),
