@@ -67,6 +67,9 @@ def test_an_unsizable_model_says_so_plainly_and_exits_0() -> None:
     assert head == ("Plan: InternLM-XComposer2.5-7B in fp16 on 1 GPU(s): not sized: parameter "
                     "counts unknown, so whether it fits is not known")
     assert "GiB" not in result.output and "NOT fit" not in result.output
+    assert result.output.splitlines()[-1] == (
+        "Verdict: NOT SIZED (exit 0: the model's parameter count is unknown, so whether it "
+        "fits is not known)")
     data = json.loads(run(["--model", "internlm-xcomposer2.5-7b", "--gpus", "1xA100-80GB",
                            "--format", "json"]).output)
     assert (data["sized"], data["fits"]) == (False, False)
