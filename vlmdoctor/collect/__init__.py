@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 
 from vlmdoctor.collect.envvars import select_env
 from vlmdoctor.collect.host import network_interfaces, read_host, read_python
+from vlmdoctor.collect.ncclfiles import read_nccl_files
 from vlmdoctor.collect.nvml import NvmlApi, PynvmlApi, read_inventory_bounded
 from vlmdoctor.collect.packages import installed_packages
 from vlmdoctor.collect.toolkit import read_toolkit
@@ -67,5 +68,6 @@ def collect_snapshot(
         env=env,
         network_interfaces=interfaces,
         unavailable=unavailable,
+        nccl_files=read_nccl_files(environ),
     )
     return Collected(snapshot, redactions)

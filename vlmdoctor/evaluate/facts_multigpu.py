@@ -53,3 +53,13 @@ def _local_world(ctx: Context, _: str) -> Any:
 @fact("compat.nccl_version", "version", "NCCL from the nvidia-nccl-cu* wheel torch uses")
 def _nccl(ctx: Context, _: str) -> Any:
     return UNKNOWN if _unknown(ctx, "packages") else multigpu.nccl_version(ctx.snapshot.packages)
+
+
+@fact("compat.nccl_file_problems", "list",
+      "How NCCL_TOPO_FILE / NCCL_GRAPH_FILE fail to describe this machine (missing, GPU count, sm)")
+def _nccl_files(ctx: Context, _: str) -> Any:
+    if _unknown(ctx, "nccl_files", "gpus", "env"):
+        return UNKNOWN
+    visible = multigpu.visible_count(ctx.snapshot.env.get("CUDA_VISIBLE_DEVICES"),
+                                     len(ctx.snapshot.gpus))
+    return multigpu.nccl_file_problems(ctx.snapshot, visible)

@@ -75,3 +75,25 @@ def nccl_version(packages: Mapping[str, str]) -> str | None:
             except InvalidVersion:
                 return None
     return None
+
+
+def _sm(cc: str | None) -> str | None:
+    return cc.replace(".", "") if cc else None
+
+
+def nccl_file_problems(snapshot: Snapshot, visible: int) -> list[str]:
+    """How each NCCL_TOPO_FILE / NCCL_GRAPH_FILE fails to describe this machine."""
+    here = sorted({s for s in (_sm(g.compute_capability) for g in snapshot.gpus) if s})
+    problems: list[str] = []
+    for name, described in sorted(snapshot.nccl_files.items()):
+        path = snapshot.env.get(name, "the file")
+        if not described.exists:
+            problems.append(f"{name}={path} does not exist here")
+            continue
+        if described.gpus is not None and snapshot.gpus and described.gpus != visible:
+            problems.append(f"{name} describes {described.gpus} GPU(s); {visible} are visible here")
+        other = [s for s in described.sms if s not in here]
+        if here and other:
+            problems.append(f"{name} describes sm_{', sm_'.join(described.sms)} GPUs; "
+                            f"these are sm_{', sm_'.join(here)}")
+    return problems

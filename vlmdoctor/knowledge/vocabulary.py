@@ -30,6 +30,7 @@ FACT_KINDS: dict[str, str] = {
     "gpus.models": "list", "compat.node_rank": "number",
     "compat.visible_devices_missing": "list", "compat.visible_gpu_count": "number",
     "compat.local_world_size": "number", "compat.nccl_version": "version",
+    "compat.nccl_file_problems": "list",
     "target.model": "str", "target.dtype": "str", "target.dtype_requested": "str",
     "target.hf_cache": "str", "target.model_suggestions": "list", "target.model_unknown": "str",
     "model.name": "str", "model.family": "str", "model.native_dtype": "str",
