@@ -1,9 +1,10 @@
 """Regular expressions over pasted logs and error text: linear-time by construction.
 
 A failure pattern is checked when it loads: every repeat is bounded (``{m,n}`` with
-``n <= MAX_REPEAT``; no ``*``, ``+`` or ``{m,}``) and no repeat contains another, so the
-work per start position is bounded and a search is linear in the text. Text is searched
-one line at a time, each line cut at ``MAX_LINE`` characters, so ``^``/``$`` mean a line.
+``n <= MAX_REPEAT``; no ``*``, ``+`` or ``{m,}``), no repeat contains another and there are
+no backreferences, so the work per start position is bounded by the pattern's own width
+and a search is linear in the text, however long its lines. Patterns are compiled with
+``re.MULTILINE``: ``^`` and ``$`` mean a line.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Any
 
 from vlmdoctor.knowledge.schema import SchemaError
 
-MAX_REPEAT = 500
-MAX_LINE = 4096
+MAX_REPEAT = 200
 _REPEATS = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None)}
 
 
@@ -59,14 +59,12 @@ def compile_linear(raw: Any, path: str) -> re.Pattern[str]:
     problem = unbounded_problem(raw)
     if problem:
         raise SchemaError(path, f"{problem}: {raw!r}")
-    return re.compile(raw)
+    return re.compile(raw, re.MULTILINE)
 
 
 def search(pattern: re.Pattern[str], text: str) -> bool:
-    """Whether ``pattern`` occurs in a line of ``text`` (each line cut at MAX_LINE)."""
-    return any(pattern.search(line[:MAX_LINE]) for line in text.splitlines())
+    return pattern.search(text) is not None
 
 
 def search_any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
-    lines = [line[:MAX_LINE] for line in text.splitlines()]
-    return any(p.search(line) for p in patterns for line in lines)
+    return any(p.search(text) is not None for p in patterns)
