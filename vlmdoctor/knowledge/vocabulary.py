@@ -19,6 +19,7 @@ FACT_KINDS: dict[str, str] = {
     "cuda_toolkit.nvcc": "version", "cuda_toolkit.cuda_home": "str",
     "gpus.count": "number", "gpus.names": "list", "gpus.min_compute_capability": "version",
     "gpus.below_sm80": "list", "gpus.below_sm89": "list",
+    "gpus.max_compute_capability": "version",
     "packages.*": "version", "env.*": "str", "unavailable.*": "str",
     "network_interfaces": "list",
     "explain.text": "text",
@@ -31,6 +32,9 @@ FACT_KINDS: dict[str, str] = {
     "compat.visible_devices_missing": "list", "compat.visible_gpu_count": "number",
     "compat.local_world_size": "number", "compat.nccl_version": "version",
     "compat.nccl_file_problems": "list",
+    "stack.requirements_unmet": "records", "stack.requirements_missing": "records",
+    "stack.requirements_incompatible": "records", "stack.extension_builds_mismatched": "records",
+    "stack.bitsandbytes_library_missing": "records",
     "target.model": "str", "target.dtype": "str", "target.dtype_requested": "str",
     "target.hf_cache": "str", "target.model_suggestions": "list", "target.model_unknown": "str",
     "model.name": "str", "model.family": "str", "model.native_dtype": "str",
@@ -43,7 +47,8 @@ FACT_KINDS: dict[str, str] = {
 }
 
 # The keys of each item of a ``records`` fact (``{item.key}`` in a for_each rule).
-RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references")
+RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
+               "requirer", "requirer_version", "requirement", "requirers", "built_for")
 
 
 def lookup(name: str) -> tuple[str, str] | None:
