@@ -29,7 +29,8 @@ def test_torch_27_cu128_ships_ptx_for_sm120_and_no_sm70() -> None:
 
 
 @pytest.mark.parametrize(("torch", "tag"), [("2.7.0", "cu124"), ("2.9.1", "cu129"),
-                                            ("2.10.0", "cu124")])
+                                            ("2.10.0", "cu124"), ("2.8.0", "cu118"),
+                                            ("2.6.0", "cu121")])
 def test_tags_that_stopped_have_closed_ranges(torch: str, tag: str) -> None:
     assert TABLES.arch_build(torch, tag) is None
     assert TABLES.arch_build("2.6.0", "cu124") is not None
