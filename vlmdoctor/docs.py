@@ -91,7 +91,7 @@ def failures_markdown(knowledge: Knowledge) -> str:
     for f in table.failures if table else ():
         probe = f"`probe-{f.kind}`" if f.kind else "-"
         explain = f"[`{f.explain.id}`](rules.md#{f.explain.id})" if f.explain else "-"
-        pats = " / ".join(f"`{_cell(p.pattern)}`" for p in f.patterns)
+        pats = " / ".join(f"`` {_cell(p.pattern)} ``" for p in f.patterns)
         out.append(f"| `{f.id}` | {probe} | {explain} | {pats} |")
     out += ["", "## Probe findings", "", "| finding id | severity | title | sources |",
             "|---|---|---|---|"]
