@@ -75,3 +75,10 @@ def test_local_world_size_and_node_rank_sources() -> None:
     assert multigpu.node_rank({"SLURM_NODEID": "3"}) == 3
     assert multigpu.node_rank({"NODE_RANK": "x"}) is None
     assert multigpu.nccl_version({"nvidia-nccl-cu12": "2.26.2"}) == "2.26.2"
+
+
+def test_xcomposer25_is_sized_from_its_own_code() -> None:
+    card = KNOWLEDGE.catalogue.resolve("internlm-xcomposer2.5-7b")
+    p = card.params
+    assert (p.vision, p.projector, p.language) == (304556032, 33570816, 8341688320)
+    assert p.total == p.vision + p.projector + p.language
