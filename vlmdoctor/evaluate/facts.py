@@ -6,7 +6,6 @@ Names ending in ``.*`` take a suffix: ``packages.transformers``, ``env.MAX_PIXEL
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from packaging.version import Version
@@ -14,11 +13,12 @@ from packaging.version import Version
 from vlmdoctor.evaluate import derive
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.knowledge.vocabulary import FACT_KINDS, KINDS
+from vlmdoctor.record import record
 
 __all__ = ["FACTS", "KINDS", "Fact", "fact", "lookup", "value_of"]
 
 
-@dataclass(frozen=True)
+@record
 class Fact:
     name: str
     kind: str

@@ -9,7 +9,6 @@ a fact is unknown; a rule fires only on True).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -18,6 +17,7 @@ from packaging.version import InvalidVersion, Version
 from vlmdoctor.knowledge import vocabulary
 from vlmdoctor.knowledge.patterns import compile_linear
 from vlmdoctor.knowledge.schema import SchemaError, did_you_mean, join
+from vlmdoctor.record import record
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 OPERATORS = ("all", "any", "not", "present", "absent", "equals", "in", "matches",
@@ -29,7 +29,7 @@ class Condition:
         return []
 
 
-@dataclass(frozen=True)
+@record
 class Ref:
     """An operand: a literal, or the value of another fact (``{fact: name}``)."""
 
@@ -37,7 +37,7 @@ class Ref:
     fact: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Logic(Condition):
     op: str
     parts: tuple[Condition, ...]
@@ -46,7 +46,7 @@ class Logic(Condition):
         return [f for p in self.parts for f in p.facts()]
 
 
-@dataclass(frozen=True)
+@record
 class Test(Condition):
     """One operator on one fact. ``value`` is the operator's literal argument (the
     expected value, the list for ``in``, the compiled pattern, or the comparison for

@@ -13,7 +13,6 @@ probe takes the first matching signature, so specific ones come first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from vlmdoctor.errors import RuleError
 from vlmdoctor.knowledge import schema as s
 from vlmdoctor.knowledge.patterns import compile_linear, search_any
 from vlmdoctor.knowledge.rules import RULE_ID, Rule, parse_rule
+from vlmdoctor.record import record
 from vlmdoctor.yamlio import load_yaml
 
 _TEXT = s.Record({
@@ -46,7 +46,7 @@ _FILE = s.Record({
 })
 
 
-@dataclass(frozen=True)
+@record
 class Signature:
     """What the probe says about one kind of failure (and the text that identifies it)."""
 
@@ -63,7 +63,7 @@ class Signature:
         return bool(self.patterns) and search_any(self.patterns, text)
 
 
-@dataclass(frozen=True)
+@record
 class Failure:
     """One row of the table: its patterns, examples, and each consumer's finding."""
 
@@ -79,7 +79,7 @@ class Failure:
         return search_any(self.patterns, text)
 
 
-@dataclass(frozen=True)
+@record
 class FailureTable:
     failures: tuple[Failure, ...]
     outcomes: tuple[Signature, ...]
