@@ -44,6 +44,10 @@ FACT_KINDS: dict[str, str] = {
     "model.python_spec": "spec", "model.python_why": "str", "model.transformers_fix": "str",
     "model.transformers_unmet": "records", "model.packages_unmet": "records",
     "model.packages_missing": "records", "model.placement_style": "str",
+    "model.files_source": "str", "model.missing_files": "list", "model.remote_code": "list",
+    "model.saved_transformers": "version", "compat.saved_transformers_newer_major": "bool",
+    "model.quant_method": "str", "model.quant_why": "str",
+    "model.quant_min_compute_capability": "version", "model.quant_packages_missing": "records",
 }
 
 # The keys of each item of a ``records`` fact (``{item.key}`` in a for_each rule).
