@@ -21,7 +21,7 @@ from vlmdoctor.cluster.launch import Launch
 from vlmdoctor.cluster.runner import GRACE_SECONDS, Budget, ChildResult, run_child, spec_for
 from vlmdoctor.cluster.section import ClusterSection, NodeRow, digest, node_view
 from vlmdoctor.knowledge.drift_table import DriftTable
-from vlmdoctor.record import replace  # Report is a record, not a dataclass
+from vlmdoctor.record import replace
 from vlmdoctor.report import Finding, Report, summarize
 
 ChildRunner = Callable[[Mapping[str, Any], float], ChildResult]
@@ -92,7 +92,7 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
                  "total_s": round(time.monotonic() - t0, 3)})
     findings = tuple(sorted((*local.findings, *found), key=lambda f: f.sort_key()))
     probe = local.probe.to_dict().get("status") if local.probe is not None else None
-    return replace(local, findings=findings,
+    return replace(local, findings=findings,  # Report is a record
                    summary=summarize(findings, options.fail_on, probe), cluster=section)
 
 
