@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from vlmdoctor.cluster.child import FAULTS_ENV
@@ -21,6 +21,7 @@ from vlmdoctor.cluster.launch import Launch
 from vlmdoctor.cluster.runner import GRACE_SECONDS, Budget, ChildResult, run_child, spec_for
 from vlmdoctor.cluster.section import ClusterSection, NodeRow, digest, node_view
 from vlmdoctor.knowledge.drift_table import DriftTable
+from vlmdoctor.record import replace
 from vlmdoctor.report import Finding, Report, summarize
 
 ChildRunner = Callable[[Mapping[str, Any], float], ChildResult]
