@@ -11,13 +11,13 @@ snapshot's Python and platform, not for the interpreter running vlmdoctor.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate import markers
+from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
 
 _SYS_PLATFORM = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}
@@ -27,7 +27,7 @@ _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
-@dataclass(frozen=True)
+@record
 class Declared:
     requirer: str
     requirer_version: str
@@ -36,7 +36,7 @@ class Declared:
     text: str  # the requirement as the metadata writes it
 
 
-@dataclass(frozen=True)
+@record
 class Unmet:
     declared: Declared
     found: str | None  # None: not installed
