@@ -92,7 +92,7 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
                  "total_s": round(time.monotonic() - t0, 3)})
     findings = tuple(sorted((*local.findings, *found), key=lambda f: f.sort_key()))
     probe = local.probe.to_dict().get("status") if local.probe is not None else None
-    return replace(local, findings=findings,
+    return replace(local, findings=findings,  # Report is a record
                    summary=summarize(findings, options.fail_on, probe), cluster=section)
 
 
