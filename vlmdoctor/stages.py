@@ -35,8 +35,9 @@ def planning(knowledge: Knowledge) -> ExtraStage:
     return stage
 
 
-def probing(timeout: float) -> ExtraStage:
-    """Run the probe in a child of this interpreter (skipped when torch is absent)."""
+def probing(timeout: float, model_path: str | None = None) -> ExtraStage:
+    """Run the probe in a child of this interpreter (skipped when torch is absent); with
+    ``model_path`` (a local model directory) it builds that model's own code at toy size."""
 
     def stage(snapshot: Snapshot, card: ModelCard | None,
               dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
@@ -54,7 +55,8 @@ def probing(timeout: float) -> ExtraStage:
             result = run_probe(ProbeRequest(
                 family=card.family if card else None,
                 hf_model_type=card.hf_model_type if card else None,
-                dtype=None if dtype == "auto" else dtype, timeout=timeout))
+                dtype=None if dtype == "auto" else dtype, timeout=timeout,
+                model_path=model_path))
         return result, probe_findings(result)
 
     return stage

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from vlmdoctor.cli.options import (
@@ -45,7 +47,7 @@ def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
     if saved is not None:
         probe_stage = saved_probe(saved.probe) if saved.probe is not None else None
     elif not no_probe:
-        probe_stage = probing(probe_timeout)
+        probe_stage = probing(probe_timeout, model if model and os.path.isdir(model) else None)
     request = CheckRequest(model=model, dtype=dtype, from_report=from_report, fail_on=fail_on)
     report = run_check(request, knowledge, plan_stage=planning(knowledge),
                        probe_stage=probe_stage, saved=saved)

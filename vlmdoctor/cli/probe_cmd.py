@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from vlmdoctor.cli.options import format_option, output_option, rules_option
@@ -21,8 +23,9 @@ from vlmdoctor.report import Report, Target, summarize
 
 
 @click.command("probe")
-@click.option("--model", "-m", metavar="MODEL", default=None,
-              help="Build the tiny model with this model's architecture family.")
+@click.option("--model", "-m", metavar="MODEL|DIR", default=None,
+              help="Build the tiny model with this model's architecture family; a local model "
+                   "directory: build its own architecture (remote code included) at toy size.")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto",
               show_default=True, help="auto: every visible GPU, or the CPU when there is none.")
 @click.option("--dtype", type=click.Choice(("bf16", "fp16", "fp32")), default=None,
@@ -38,12 +41,14 @@ def command(model: str | None, device: str, dtype: str | None, weights: str | No
             timeout: float, fmt: str, output: str | None, rules_dir: str | None) -> None:
     """Prove the stack works: import, CUDA init, matmul, attention, GPU-to-GPU copies and a
     tiny VLM's generate, each step timed. Exit 0 passed, 1 failed or timed out, 2 bad input."""
-    card = load_knowledge(rules_dir).catalogue.resolve(model) if model else None
+    model_path = model if model and os.path.isdir(model) else None
+    card = load_knowledge(rules_dir).catalogue.resolve(model) if model and not model_path else None
     collected = collect_snapshot()
     request = ProbeRequest(family=card.family if card else None,
                            hf_model_type=card.hf_model_type if card else None,
                            device=device, dtype=dtype, weights=weights, timeout=timeout,
-                           trust_remote_code=bool(card and card.requirements.trust_remote_code))
+                           trust_remote_code=bool(card and card.requirements.trust_remote_code),
+                           model_path=model_path)
     if not torch_importable():
         result = ProbeResult.skipped("torch is not importable in this Python")
     else:

@@ -33,6 +33,7 @@ _BIG = "https://huggingface.co/docs/accelerate/concept_guides/big_model_inferenc
 _FA = "https://github.com/Dao-AILab/flash-attention#installation-and-features"
 _OPENCV = "https://github.com/opencv/opencv-python#installation-and-usage"
 _V5 = "https://github.com/huggingface/transformers/blob/main/MIGRATION_GUIDE_V5.md"
+_CUSTOM = "https://huggingface.co/docs/transformers/custom_models"
 _RERUN = "python -X faulthandler -m vlmdoctor.probe.child --device auto   # run the probe's child by hand to see everything it prints"
 
 SIGNATURES: tuple[Signature, ...] = (
@@ -152,6 +153,15 @@ _OUTCOMES: tuple[Signature, ...] = (
     Signature("skipped", "info", "The probe was skipped",
               "torch is not importable in this interpreter, so nothing was run on the GPU.",
               ("python -m pip install torch transformers accelerate   # to enable the probe",), ("https://pytorch.org/get-started/locally/",)),
+    Signature("model-code", "error", "The model's own code failed",
+              "The exception was raised in the model's code (its remote code, or transformers' implementation of its architecture) while the probe built it from its config.json at toy size, loaded it or generated; the last frame in that code is quoted. The same code runs at full size.",
+              ("python -X faulthandler -m vlmdoctor.probe.child --device auto --model-path DIR   # the whole traceback",
+               "python -c \"import json; print(json.load(open('DIR/config.json')).get('transformers_version'))\"   # the transformers release the model was saved with; compare with the installed one"),
+              (_CUSTOM,)),
+    Signature("meta-only", "info", "The probe ran the model's __init__ only (meta device)",
+              "The model's config could not be shrunk to a buildable toy size, so its class was built at full size on the meta device (no memory): the constructor ran, but no weights were loaded and no forward or generate ran.",
+              ("vlmdoctor probe --weights DIR --timeout 600   # load and run the real weights instead",),
+              (_BIG,)),
     Signature("cpu-only", "info", "The probe ran on CPU: no usable GPU",
               "The whole pipeline (imports, matmul, attention, tiny VLM load and generate) was exercised on CPU; nothing GPU-specific was checked.",
               (), ("https://pytorch.org/get-started/locally/",)),
