@@ -108,9 +108,11 @@ def test_child_gets_an_absolute_model_path_and_a_private_modules_cache(
 
 
 def test_check_probe_stage_passes_the_local_model_directory(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import vlmdoctor.probe as probe
+    from vlmdoctor.modelfiles.locate import ModelSource
     from vlmdoctor.stages import probing
+    from vlmdoctor.target import NO_MODEL, ResolvedModel
 
     seen: list[ProbeRequest] = []
 
@@ -120,5 +122,9 @@ def test_check_probe_stage_passes_the_local_model_directory(
 
     monkeypatch.setattr(probe, "run_probe", fake_run)
     monkeypatch.setattr(probe, "torch_importable", lambda *a: True)
-    probing(30.0, "/models/ckpt")(None, None, "auto")  # type: ignore[arg-type]
-    assert [(r.model_path, r.timeout) for r in seen] == [("/models/ckpt", 30.0)]
+    local = ResolvedModel("./ckpt", source=ModelSource("directory", "ckpt", local=tmp_path))
+    catalogue = ResolvedModel("qwen2-vl-7b", source=ModelSource("catalogue"))
+    for model in (local, catalogue, NO_MODEL):
+        probing(30.0)(None, model, "auto")  # type: ignore[arg-type]
+    assert [(r.model_path, r.timeout) for r in seen] == [
+        (str(tmp_path), 30.0), (None, 30.0), (None, 30.0)]
