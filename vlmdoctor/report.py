@@ -115,9 +115,10 @@ class Report:
     redactions: tuple[str, ...] = ()
     plan: JsonSection | None = None
     probe: JsonSection | None = None
+    cluster: JsonSection | None = None  # additive: only in `cluster check` reports
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "vlmdoctor", "version": __version__},
             "created_at": self.created_at,
@@ -129,3 +130,6 @@ class Report:
             "redactions": list(self.redactions),
             "summary": self.summary.to_dict(),
         }
+        if self.cluster is not None:
+            out["cluster"] = self.cluster.to_dict()
+        return out
