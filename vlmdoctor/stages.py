@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from vlmdoctor.doctor import ExtraStage
 from vlmdoctor.knowledge import Knowledge
+from vlmdoctor.knowledge.tables import CudaTables
 from vlmdoctor.report import Finding, JsonSection
 from vlmdoctor.snapshot import Snapshot
 from vlmdoctor.target import ResolvedModel
@@ -43,9 +44,12 @@ def local_dir(model: ResolvedModel) -> str | None:
     return None if local is None else str(local)
 
 
-def probing(timeout: float) -> ExtraStage:
+def probing(timeout: float, tables: CudaTables | None = None) -> ExtraStage:
     """Run the probe in a child of this interpreter (skipped when torch is absent); for a
-    local model it builds that model's own code at toy size."""
+    local model it builds that model's own code at toy size.
+
+    With ``tables``, what the imported torch reports (CUDA, arch list) is compared with
+    the wheel table; a disagreement is a finding, and the real build wins."""
 
     def stage(snapshot: Snapshot, model: ResolvedModel,
               dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
@@ -66,7 +70,14 @@ def probing(timeout: float) -> ExtraStage:
                 hf_model_type=card.hf_model_type if card else None,
                 dtype=None if dtype == "auto" else dtype, timeout=timeout,
                 model_path=local_dir(model)))
-        return result, probe_findings(result)
+        findings = probe_findings(result)
+        truth = result.evidence.get("torch_build")
+        if tables is not None and isinstance(truth, Mapping):
+            from vlmdoctor.evaluate.torchtruth import compare
+
+            differs = compare(snapshot, tables, truth)
+            findings += (differs,) if differs is not None else ()
+        return result, findings
 
     return stage
 

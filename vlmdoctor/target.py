@@ -7,15 +7,15 @@ saved facts without touching the files (``replay``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.knowledge.catalogue import Catalogue
+from vlmdoctor.record import record
 
 
-@dataclass(frozen=True)
+@record
 class ResolvedModel:
     requested: str | None = None    # --model as given (or the saved target's model)
     card: ModelCard | None = None   # None: no model, or an unknown one
