@@ -6,6 +6,8 @@ hits both alike. Prints each median and the ratio. No assertions: speed is measu
 not in the unit tests.
 
     python benchmarks/gate_speed.py [--runs 15] [--model minigemini-34b]
+    python benchmarks/gate_speed.py --model fixtures/modelfiles/qwen-tiny   # a model directory
+    python benchmarks/gate_speed.py --model ''   # no model at all
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def doctor_argv(model: str | None) -> list[str]:
     script = Path(sys.executable).with_name("vlmdoctor")
     base = [str(script)] if script.exists() else [sys.executable, "-m", "vlmdoctor"]
     argv = [*base, "check", "--no-probe", "--fail-on", "never"]
-    return argv + (["--model", model] if model else [])
+    return argv + (["--model", model] if model else [])  # '' = no --model
 
 
 CPU: dict[str, list[float]] = {}

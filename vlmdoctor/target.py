@@ -7,20 +7,24 @@ saved facts without touching the files (``replay``).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.knowledge.catalogue import Catalogue
 from vlmdoctor.record import record
 
+if TYPE_CHECKING:  # imported lazily at run time: the gate without --model never loads them
+    from vlmdoctor.modelfiles.facts import ModelFacts
+    from vlmdoctor.modelfiles.locate import ModelSource
+
 
 @record
 class ResolvedModel:
     requested: str | None = None    # --model as given (or the saved target's model)
     card: ModelCard | None = None   # None: no model, or an unknown one
-    source: Any = None              # modelfiles.locate.ModelSource
-    facts: Any = None               # modelfiles.facts.ModelFacts, when files were read
+    source: ModelSource | None = None  # kind, shown path, revision; .local is the directory
+    facts: ModelFacts | None = None    # what the files said, when files were read
     suggestions: tuple[str, ...] = ()
 
     @property
@@ -89,12 +93,18 @@ def replay(catalogue: Catalogue, target: Mapping[str, Any], source: str) -> Reso
     return ResolvedModel(model, suggestions=catalogue.suggestions(model))
 
 
-def _from_files(catalogue: Catalogue, name: str, source: Any, facts: Any,
+def _from_files(catalogue: Catalogue, name: str, source: ModelSource, facts: ModelFacts,
                 saved_id: str | None = None) -> ResolvedModel:
     from vlmdoctor.modelfiles.card import card_from_facts
 
-    curated = _curated(catalogue, (saved_id, facts.repo_id, facts.name_or_path))
-    model_id = curated.id if curated else (saved_id or facts.repo_id or source.path or name)
+    cached = source.kind == "hf-cache"
+    # The same names live and on replay: a directory's path never names a curated card.
+    curated = _curated(catalogue, (saved_id if cached else None, facts.repo_id,
+                                   facts.name_or_path))
+    if cached:  # the repo id (or the card it is an alias of)
+        model_id = curated.id if curated else (facts.repo_id or saved_id or name)
+    else:  # the directory, so fixes and re-checks point at the files
+        model_id = saved_id or source.path or name
     return ResolvedModel(name if saved_id is None else saved_id,
                          card_from_facts(facts, model_id, curated), source, facts)
 

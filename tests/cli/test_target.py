@@ -134,6 +134,13 @@ def test_model_directory_is_read_and_replayed_without_the_files(tmp_path: Path) 
     assert again["findings"] == user["findings"]
     assert again["target"] == target
     assert again["plan"] == user["plan"]
+    code, out, _ = run("plan", "--from-report", str(saved), "--format", "json")
+    plan = json.loads(out)
+    assert (plan["model"], plan["dtype"]) == (str(root), "bf16")
+    assert plan["per_gpu"][0]["weights_bytes"] == 59424 * 2
+    code, _, err = run("plan", "--from-report", str(t4))
+    assert (code, err) == (2, f"vlmdoctor: error: {t4} names no model: pass --model. "
+                              "(see 'vlmdoctor plan --help')\n")
 
 
 def test_hf_cache_repo_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,3 +157,70 @@ def test_hf_cache_repo_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         "kind": "hf-cache", "revision": revision,
         "path": str(cache / "models--acme--Tiny-VL" / "snapshots" / revision)}
     assert report["target"]["model_facts"]["repo_id"] == "acme/Tiny-VL"
+
+
+def test_cached_repo_of_a_catalogue_model_merges_the_curated_card(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files win on facts (size, dtype); the curated card adds its windows and pitfalls."""
+    cache = tmp_path / "hub"
+    write_cache(cache, "Qwen/Qwen2-VL-2B-Instruct", "ab" * 20, config=dict(QWEN_CONFIG),
+                tensors=QWEN_TENSORS, preprocessor=QWEN_PREPROCESSOR)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    old = env_file(tmp_path, "a100-cu124", {"packages": {"transformers": "4.44.2"}})
+    code, report = check("--from-report", str(old), "-m", "Qwen/Qwen2-VL-2B-Instruct")
+    assert code == 1
+    assert report["target"]["model"] == "qwen2-vl-2b-instruct"
+    assert report["target"]["source"]["kind"] == "hf-cache"
+    assert "model-transformers-version" in ids(report)  # the curated window still applies
+    assert report["plan"]["per_gpu"][0]["weights_bytes"] == 59424 * 2  # the files' size
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    code, again = check("--from-report", str(old), "-m", "Qwen/Qwen2-VL-2B-Instruct")
+    assert again["target"]["source"]["kind"] == "catalogue"  # not cached: the card alone
+
+
+def test_text_output_says_which_revision_was_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "hub"
+    write_cache(cache, "acme/Tiny-VL", "0123456789abcdef" * 2, config=dict(QWEN_CONFIG),
+                tensors=QWEN_TENSORS)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    code, out, _ = run("check", "--no-probe", "-m", "acme/Tiny-VL", "--from-report",
+                       str(env_file(tmp_path, "a100-cu124")))
+    assert code == 0
+    shown = cache / "models--acme--Tiny-VL" / "snapshots" / ("0123456789abcdef" * 2)
+    assert (f"  model         hf-cache {shown} @ revision 0123456789ab (qwen2_vl, "
+            "59,424 params, bfloat16, saved with transformers 4.45.0)\n") in out
+
+
+def test_probe_with_an_unknown_model_still_probes_and_warns(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import vlmdoctor.cli.probe_cmd as probe_cmd
+
+    monkeypatch.setattr(probe_cmd, "torch_importable", lambda: False)
+    code, out, _ = run("probe", "-m", "acme/unheard-of-vl", "--format", "json")
+    report = json.loads(out)
+    assert ids(report) == ["model-unknown", "probe-skipped"]
+    assert report["target"]["model"] == "acme/unheard-of-vl"
+    assert report["probe"]["status"] == "skipped"
+    assert code == 1  # a probe that did not pass fails the probe command, as before
+
+
+def test_fine_tune_directory_merges_the_card_its_config_names(tmp_path: Path) -> None:
+    """A local fine-tune whose config.json names a catalogue repo gets that card's windows;
+    the target stays the directory, live and on replay."""
+    root = write_model(tmp_path / "qwen2-vl-2b-instruct",
+                       config={**QWEN_CONFIG, "_name_or_path": "Qwen/Qwen2-VL-2B-Instruct"},
+                       tensors=QWEN_TENSORS)
+    old = env_file(tmp_path, "a100-cu124", {"packages": {"transformers": "4.44.2"}})
+    saved = tmp_path / "r.json"
+    code, _, _ = run("check", "--no-probe", "--from-report", str(old), "-m", str(root),
+                     "--format", "json", "-o", str(saved))
+    user = json.loads(saved.read_text())
+    assert code == 1 and "model-transformers-version" in ids(user)
+    assert user["target"]["model"] == str(root)
+    other = write_model(tmp_path / "plain", config=dict(QWEN_CONFIG), tensors=QWEN_TENSORS)
+    code, report = check("--from-report", str(old), "-m", str(other))
+    assert "model-transformers-version" not in ids(report)  # no card named: none applied
+    shutil.rmtree(root)
+    code, again = check("--from-report", str(saved))
+    assert again["findings"] == user["findings"] and again["target"] == user["target"]

@@ -28,7 +28,8 @@ def _version(text: Any) -> Version | None:
 
 @fact("model.files_source", "str", "directory or hf-cache when --model's own files were read")
 def _source(ctx: Context, _: str) -> Any:
-    return ctx.model.source.kind if _facts(ctx) is not None and ctx.model else None
+    source = ctx.model.source if ctx.model is not None and _facts(ctx) is not None else None
+    return source.kind if source is not None else None
 
 
 @fact("model.remote_code", "list", "auto_map entries of config.json: classes loaded from the model's own *.py")
