@@ -16,6 +16,12 @@ CORE = frozenset({"torch", "torchvision", "transformers", "tokenizers", "safeten
                   "huggingface-hub", "accelerate", "numpy", "pillow"})
 
 
+def _runtime_library(name: str) -> bool:
+    """NVIDIA's CUDA library wheels: torch pins them exactly, but a newer build of the same
+    major usually loads (pip check still flags it), so a mismatch is a warning."""
+    return name.startswith("nvidia-")
+
+
 def _core(ctx: Context) -> frozenset[str]:
     card = ctx.card.requirements.packages if ctx.card else ()
     return CORE | {req.package for req in card}
@@ -86,7 +92,8 @@ def _records(ctx: Context, missing: bool) -> Any:
         if (item.found is None) != missing:
             continue
         d = item.declared
-        severity = "error" if d.requirer in core else "warning"
+        severity = "error" if d.requirer in core and not _runtime_library(d.package) \
+            else "warning"
         fix = command or "# no single set of versions satisfies these requirements"
         if d.package in blocked:
             fix = f"# no single {d.package} version satisfies every installed package: see " \
