@@ -27,11 +27,18 @@ def _core(ctx: Context) -> frozenset[str]:
     return CORE | {req.package for req in card}
 
 
+# Rules ask for these facts several times per evaluation; parse the snapshot once.
+_LAST: list[Any] = [None, None]
+
+
 def _state(ctx: Context) -> tuple[list[rq.Declared], list[rq.Unmet]] | None:
     if ctx.snapshot.requirements is None or ctx.section_unknown("packages"):
         return None
+    if _LAST[0] is ctx.snapshot:
+        return _LAST[1]  # type: ignore[no-any-return]
     declared = rq.applicable(ctx.snapshot)
-    return declared, rq.unmet(ctx.snapshot, declared)
+    _LAST[:] = [ctx.snapshot, (declared, rq.unmet(ctx.snapshot, declared))]
+    return _LAST[1]  # type: ignore[no-any-return]
 
 
 def _card_constraints(ctx: Context) -> dict[str, list[tuple[str, str]]]:
