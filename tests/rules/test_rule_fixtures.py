@@ -10,6 +10,7 @@ import yaml
 from tests.conftest import FIXTURES, make_knowledge, snapshot
 from vlmdoctor.evaluate.context import Context
 from vlmdoctor.evaluate.engine import evaluate
+from vlmdoctor.modelcode.scan import scan_dir
 
 RULE_FIXTURES = FIXTURES / "rules"
 KNOWLEDGE = make_knowledge()
@@ -28,7 +29,8 @@ def _cases(kind: str) -> list[Any]:
 def _fired(case: dict[str, Any]) -> list[str]:
     card = KNOWLEDGE.catalogue.resolve(case["model"]) if case.get("model") else None
     ctx = Context(snapshot=snapshot(case["base"], case.get("patch")), tables=KNOWLEDGE.tables,
-                  card=card, dtype=case.get("dtype", "auto"), text=case.get("text"))
+                  card=card, dtype=case.get("dtype", "auto"), text=case.get("text"),
+                  code=tuple(scan_dir(FIXTURES / "modelcode" / d) for d in case.get("code", [])))
     return [f.id for f in evaluate(KNOWLEDGE.rules, ctx)]
 
 

@@ -10,6 +10,7 @@ from vlmdoctor.snapshot import Snapshot
 if TYPE_CHECKING:  # the knowledge layer imports the fact registry; avoid the cycle
     from vlmdoctor.knowledge.cards import ModelCard
     from vlmdoctor.knowledge.tables import CudaTables
+    from vlmdoctor.modelcode.scan import CodeScan
 
 DTYPE_CHOICES = ("auto", "bf16", "fp16", "fp32")
 
@@ -41,6 +42,7 @@ class Context:
     card: ModelCard | None = None
     dtype: str = "auto"
     text: str | None = None  # error text pasted into `vlmdoctor explain`
+    code: tuple[CodeScan, ...] = ()  # the model's code (remote code, model packages), scanned
 
     @property
     def effective_dtype(self) -> str | None:

@@ -1,0 +1,237 @@
+"""Read one transformers wheel as a zip file with ``ast`` (never importing it).
+
+Gives the ``model_type``s its auto-config mapping registers and, per indexed module, the
+names a user can import from it: module-level definitions, assignments and imports (which
+Python re-exports), ``__all__`` entries and the names a lazy ``_import_structure`` declares.
+Used only by the maintainer script ``scripts/build_transformers_index.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Union
+
+PARSER_VERSION = 1
+_PKG = "transformers/"
+# Model-directory files people import from; TF/Flax variants and conversion scripts left out.
+_MODEL_FILE = re.compile(
+    r"transformers/models/(?:deprecated/)?\w+/"
+    r"(?:modeling_(?!tf_|flax_)\w+|configuration_\w+|processing_\w+|image_processing_\w+"
+    r"|tokenization_\w+|__init__)\.py")
+_SKIP_TOP = ("transformers/commands/", "transformers/cli/", "transformers/onnx/",
+             "transformers/benchmark/", "transformers/models/", "transformers/kernels/",
+             "transformers/sagemaker/")
+_AUTO_FILES = ("transformers/models/auto/configuration_auto.py",
+               "transformers/models/auto/auto_mappings.py")
+
+Scanned = dict[str, Union[list[str], dict[str, list[str]]]]
+
+
+def indexed(path: str) -> bool:
+    if not path.endswith(".py") or not path.startswith(_PKG):
+        return False
+    if path.startswith("transformers/models/"):
+        return _MODEL_FILE.fullmatch(path) is not None
+    return not path.startswith(_SKIP_TOP) and "_tf_" not in path and "_flax_" not in path
+
+
+def module_name(path: str) -> str:
+    parts = path[: -len(".py")].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+FileFacts = tuple[frozenset[str], tuple[str, ...], bool, frozenset[str]]
+
+
+def scan_wheel(wheel: Path, memo: dict[bytes, FileFacts] | None = None) -> Scanned:
+    """``{"model_types": [...], "modules": {module: [names]}}``, all sorted.
+
+    ``memo`` maps a file's bytes to what was read from it, so a run over many releases
+    (keyed by their SHA-1) parses each distinct file once (most files are unchanged between releases).
+    """
+    with zipfile.ZipFile(wheel) as zf:
+        sources = {n: zf.read(n) for n in zf.namelist() if indexed(n) or n in _AUTO_FILES}
+    return scan_sources(sources, {} if memo is None else memo)
+
+
+def scan_sources(sources: dict[str, bytes], memo: dict[bytes, FileFacts]) -> Scanned:
+    facts: dict[str, FileFacts] = {}
+    for path, data in sources.items():
+        key = hashlib.sha1(data).digest()
+        if key not in memo:
+            memo[key] = _file_facts(data)
+        facts[path] = memo[key]
+    all_lists = {path: f[1] for path, f in facts.items()}
+    modules: dict[str, set[str]] = {}
+    types: set[str] = set()
+    for path, (names, _, uses_define, mapping_keys) in facts.items():
+        if path in _AUTO_FILES:
+            types |= mapping_keys
+        if not indexed(path):
+            continue
+        found = set(names)
+        if path.endswith("__init__.py") and uses_define:
+            found |= _all_below(path, all_lists, whole_models=path == "transformers/__init__.py")
+        modules[module_name(path)] = found
+    return {"model_types": sorted(types),
+            "modules": {m: sorted(n) for m, n in sorted(modules.items())}}
+
+
+def _file_facts(data: bytes) -> FileFacts:
+    tree = _parse(data.decode("utf-8", "replace"))
+    listed = tuple(_dunder_all(tree))
+    names = frozenset(_top_level_names(tree)) | frozenset(listed) | _import_structure(tree)
+    return names, listed, _uses_define_import_structure(tree), frozenset(_config_mapping_keys(tree))
+
+
+def _parse(text: str) -> ast.Module:
+    try:
+        return ast.parse(text)
+    except SyntaxError:  # a file newer Python syntax cannot parse here: index what we can
+        return ast.Module(body=[], type_ignores=[])
+
+
+def _top_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+    """Module-level statements, looking inside if/try/with blocks but not functions/classes."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from _top_statements(node.body)
+            yield from _top_statements(node.orelse)
+        elif isinstance(node, ast.Try):
+            for block in (node.body, node.orelse, node.finalbody, *(h.body for h in node.handlers)):
+                yield from _top_statements(block)
+        elif isinstance(node, ast.With):
+            yield from _top_statements(node.body)
+
+
+def _top_level_names(tree: ast.Module) -> Iterator[str]:
+    for node in _top_statements(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node.name
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                yield from _target_names(target)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            yield from _target_names(node.target)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.asname or alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    yield alias.asname or alias.name
+
+
+def _target_names(target: ast.expr) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _target_names(element)
+
+
+def _strings(node: ast.AST) -> Iterator[str]:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            yield sub.value
+
+
+def _dunder_all(tree: ast.Module) -> list[str]:
+    found: list[str] = []
+    for node in _top_statements(tree.body):
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            value = getattr(node, "value", None)
+            if value is not None:
+                found.extend(_strings(value))
+    return found
+
+
+def _import_structure(tree: ast.Module) -> set[str]:
+    """Object names a lazy ``_import_structure`` declares (dict literal, item sets, extend/append)."""
+    names: set[str] = set()
+    for node in _top_statements(tree.body):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if _is_structure(target):
+                    names |= _structure_values(node.value, is_dict=isinstance(target, ast.Name))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if (isinstance(func, ast.Attribute) and func.attr in ("extend", "append")
+                    and _is_structure(func.value)):
+                for arg in node.value.args:
+                    names |= set(_strings(arg))
+    return {n for n in names if n.isidentifier()}
+
+
+def _is_structure(node: ast.expr) -> bool:
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "_import_structure"
+
+
+def _structure_values(value: ast.expr, *, is_dict: bool) -> set[str]:
+    if is_dict and isinstance(value, ast.Dict):
+        return {s for v in value.values if v is not None for s in _strings(v)}
+    return set(_strings(value)) if not is_dict else set()
+
+
+def _uses_define_import_structure(tree: ast.Module) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "define_import_structure" for n in ast.walk(tree))
+
+
+def _all_below(init_path: str, all_lists: dict[str, tuple[str, ...]], *,
+               whole_models: bool) -> set[str]:
+    folder = init_path[: -len("__init__.py")]
+    prefix = "transformers/models/" if whole_models else folder
+    names: set[str] = set()
+    for path, listed in all_lists.items():
+        if path != init_path and path.startswith(prefix) and (
+                whole_models or "/" not in path[len(prefix):]):
+            names |= set(listed)
+    return names
+
+
+def _config_mapping_keys(tree: ast.Module) -> set[str]:
+    """Model types in ``CONFIG_MAPPING_NAMES``: tuple pairs (4.x), dict keys (5.x), ``.update``."""
+    types: set[str] = set()
+    for node in _top_statements(tree.body):
+        if (_assigns_mapping(node) or _updates_mapping(node)) and isinstance(
+                node, (ast.Assign, ast.Expr)):
+            types |= _pair_keys(node.value)
+    return types
+
+
+def _assigns_mapping(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == "CONFIG_MAPPING_NAMES" for t in node.targets)
+
+
+def _updates_mapping(node: ast.stmt) -> bool:
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and isinstance(node.value.func.value, ast.Name)
+            and node.value.func.value.id == "CONFIG_MAPPING_NAMES")
+
+
+def _pair_keys(value: ast.AST) -> set[str]:
+    keys: set[str] = set()
+    for sub in ast.walk(value):
+        if isinstance(sub, ast.Tuple) and len(sub.elts) == 2 and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in sub.elts):
+            first = sub.elts[0]
+            assert isinstance(first, ast.Constant)
+            keys.add(str(first.value))
+        elif isinstance(sub, ast.Dict):
+            keys |= {k.value for k in sub.keys if isinstance(k, ast.Constant)
+                     and isinstance(k.value, str)}
+    return keys
