@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
 
 from vlmdoctor.knowledge.cards import PackageRequirement
 from vlmdoctor.modelcode.scan import CodeScan
@@ -107,9 +107,3 @@ def _fits(fix_spec: str, specs: Sequence[str], index: TransformersIndex | None) 
     chosen = [r for r in index.releases if _contains(fix_spec, r)]
     return bool(chosen) and all(_contains(s, r) for r in chosen for s in specs)
 
-
-def version_of(text: str | None) -> str | None:
-    try:
-        return str(Version(text)) if text else None
-    except InvalidVersion:
-        return None
