@@ -71,12 +71,13 @@ def run_check(
         probe, extra = probe_stage(snapshot, card, request.dtype)
         findings.extend(extra)
     ordered = tuple(sorted(findings, key=lambda f: f.sort_key()))
+    probe_status = None if probe is None else probe.to_dict().get("status")
     return Report(
         created_at=clock(),
         target=Target(model=card.id if card else None, dtype=ctx.effective_dtype),
         environment=snapshot,
         findings=ordered,
-        summary=summarize(ordered, request.fail_on),
+        summary=summarize(ordered, request.fail_on, probe_status),
         redactions=redactions,
         plan=plan,
         probe=probe,

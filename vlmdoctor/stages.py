@@ -71,7 +71,3 @@ def saved_probe(section: Mapping[str, Any]) -> ExtraStage:
         return result, probe_findings(result)
 
     return stage
-
-
-def probe_failed(section: JsonSection | None) -> bool:
-    return section is not None and section.to_dict().get("status") in ("failed", "timeout")

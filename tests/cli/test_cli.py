@@ -37,7 +37,8 @@ def test_clean_environment_exits_0(h100_report: Path) -> None:
     code, out, err = run("check", "--from-report", str(h100_report), "--format", "json")
     assert code == 0, err
     report = json.loads(out)
-    assert report["summary"] == {"errors": 0, "warnings": 0, "infos": 0, "verdict": "pass"}
+    assert report["summary"] == {"errors": 0, "warnings": 0, "infos": 0, "verdict": "pass",
+                                 "exit_code": 0, "reason": "nothing at or above --fail-on error"}
 
 
 def test_findings_exit_1(h100_report: Path) -> None:

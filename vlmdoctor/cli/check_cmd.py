@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from vlmdoctor.cli.options import (
+    dtype_option,
     fail_on_option,
     format_option,
     from_report_option,
+    model_option,
     output_option,
     rules_option,
 )
@@ -18,13 +20,12 @@ from vlmdoctor.evaluate.context import DTYPE_CHOICES
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.report import Report
 from vlmdoctor.reportfile import read_saved
-from vlmdoctor.stages import planning, probe_failed, probing, saved_probe
+from vlmdoctor.stages import planning, probing, saved_probe
 
 
 @click.command("check")
-@click.option("--model", "-m", metavar="MODEL", default=None,
-              help="Model id, alias or Hugging Face repo id (see 'vlmdoctor models').")
-@click.option("--dtype", type=click.Choice(DTYPE_CHOICES), default="auto", show_default=True,
+@model_option()
+@dtype_option(tuple(d for d in DTYPE_CHOICES if d != "auto"),
               help="dtype the model will run in; auto = the model's native dtype.")
 @from_report_option
 @format_option(("text", "json", "markdown"))
@@ -50,8 +51,8 @@ def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
     report = run_check(request, knowledge, plan_stage=planning(knowledge),
                        probe_stage=probe_stage, saved=saved)
     emit_report(report, fmt, output, extra_lines=_stage_lines(report))
-    failed = report.summary.verdict == "fail" or probe_failed(report.probe)
-    raise click.exceptions.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+    # The verdict states the exit: findings at or above --fail-on, or a failed probe.
+    raise click.exceptions.Exit(EXIT_FINDINGS if report.summary.verdict == "fail" else EXIT_OK)
 
 
 def _stage_lines(report: Report) -> list[str]:

@@ -7,11 +7,18 @@ import sys
 
 import click
 
-from vlmdoctor.cli.options import format_option, from_report_option, rules_option
+from vlmdoctor.cli.options import (
+    format_option,
+    from_report_option,
+    model_option,
+    output_option,
+    rules_option,
+)
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.doctor import CheckRequest, run_check
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from vlmdoctor.knowledge import load_knowledge
+from vlmdoctor.report import with_verdict
 
 MAX_TEXT = 4 * 1024 * 1024
 NO_MATCH = ("No known failure signature matched this text. For a bug report, attach the "
@@ -20,12 +27,13 @@ NO_MATCH = ("No known failure signature matched this text. For a bug report, att
 
 @click.command("explain")
 @click.argument("text", nargs=-1)
-@click.option("--model", "-m", metavar="MODEL", default=None, help="The model that failed.")
+@model_option(help="The model that failed.")
 @from_report_option
-@format_option(("text", "json"))
+@format_option(("text", "json", "markdown"))
+@output_option
 @rules_option
 def command(text: tuple[str, ...], model: str | None, from_report: str | None, fmt: str,
-            rules_dir: str | None) -> None:
+            output: str | None, rules_dir: str | None) -> None:
     """Explain an error message or log (arguments, or standard input when none are given).
 
     Exit 0 when a known cause was found, 1 when none matched, 2 on bad input.
@@ -44,11 +52,15 @@ def command(text: tuple[str, ...], model: str | None, from_report: str | None, f
     matched = [f for f in report.findings if f.id in symptom_ids]
     # The recognised causes first, then what else is wrong with this environment.
     others = [f for f in report.findings if f.id not in symptom_ids]
-    report = dataclasses.replace(report, findings=tuple(matched + others))
-    if fmt == "json":
-        emit_report(report, "json", None)
+    # explain's exit says whether a cause was recognised, and so does its verdict.
+    reason = (f"{len(matched)} known failure cause(s) recognised" if matched
+              else "no known failure signature matched")
+    report = dataclasses.replace(report, findings=tuple(matched + others),
+                                 summary=with_verdict(report.summary, bool(matched), reason))
+    if fmt == "text":
+        emit_report(report, "text", output, extra_lines=[] if matched else ["", NO_MATCH])
+    else:
+        emit_report(report, fmt, output)
         if not matched:
             click.echo(NO_MATCH, err=True)
-    else:
-        emit_report(report, "text", None, extra_lines=[] if matched else ["", NO_MATCH])
     raise click.exceptions.Exit(EXIT_OK if matched else EXIT_FINDINGS)

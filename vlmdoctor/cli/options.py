@@ -24,7 +24,7 @@ def from_report_option(fn: F) -> F:
 
 def output_option(fn: F) -> F:
     return click.option("--output", "-o", metavar="FILE", default=None,
-                        help="Write to FILE instead of standard output.")(fn)
+                        help="Write to FILE instead of standard output (stderr says where).")(fn)
 
 
 def fail_on_option(fn: F) -> F:
@@ -38,3 +38,31 @@ def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
         return click.option("--format", "fmt", type=click.Choice(choices), default="text",
                             show_default=True, help="Output format.")(fn)
     return wrap
+
+
+def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty (leave the option out for no model)")
+    return value
+
+
+def model_option(required: bool = False,
+                 help: str = "Model id, alias or Hugging Face repo id "
+                             "(see 'vlmdoctor models').") -> Callable[[F], F]:
+    """``--model/-m``, the same in every command; an empty name is a usage error (exit 2)."""
+    def wrap(fn: F) -> F:
+        return click.option("--model", "-m", metavar="MODEL", default=None, required=required,
+                            callback=_not_empty, help=help)(fn)
+    return wrap
+
+
+def dtype_option(choices: tuple[str, ...], help: str) -> Callable[[F], F]:
+    """``--dtype`` with ``auto`` (the model's native dtype, or the command's default) first."""
+    def wrap(fn: F) -> F:
+        return click.option("--dtype", type=click.Choice(("auto", *choices)), default="auto",
+                            show_default=True, help=help)(fn)
+    return wrap
+
+
+def resolved_dtype(dtype: str) -> str | None:
+    return None if dtype == "auto" else dtype

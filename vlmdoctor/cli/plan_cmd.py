@@ -6,7 +6,14 @@ import json
 
 import click
 
-from vlmdoctor.cli.options import format_option, from_report_option, rules_option
+from vlmdoctor.cli.options import (
+    dtype_option,
+    format_option,
+    from_report_option,
+    model_option,
+    resolved_dtype,
+    rules_option,
+)
 from vlmdoctor.doctor import load_environment
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.plan import (
@@ -30,11 +37,10 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
 
 
 @click.command("plan")
-@click.option("--model", "-m", required=True, help="Model id, alias or Hugging Face repo id.")
+@model_option(required=True)
 @click.option("--gpus", default=None, help=GPUS_HELP)
 @from_report_option
-@click.option("--dtype", type=click.Choice(DTYPES), default=None,
-              help="Precision (default: the model's native dtype).")
+@dtype_option(DTYPES, help="Precision; auto = the model's native dtype.")
 @click.option("--context", type=int, default=DEFAULT_CONTEXT, show_default=True,
               help="Text tokens the KV cache holds (prompt + generated).")
 @click.option("--new-tokens", type=int, default=0, show_default=True,
@@ -44,23 +50,31 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
               help="Images per sequence.")
 @click.option("--max-pixels", type=int, default=None, help="Pixel budget per image.")
 @rules_option
-@format_option(("text", "json"))
+@format_option(("text", "json", "markdown"))
 @click.pass_context
 def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
-            dtype: str | None, context: int, new_tokens: int, batch: int, images: int,
+            dtype: str, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
-    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit, 2 bad input."""
+    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit (or cannot be
+    sized), 2 bad input."""
     catalogue = load_knowledge(rules_dir).catalogue
     card = catalogue.resolve(model)
     request = PlanRequest(
-        card=card, gpus=inventory(gpus, from_report), dtype=dtype, context=context, batch=batch,
+        card=card, gpus=inventory(gpus, from_report), dtype=resolved_dtype(dtype), context=context, batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
         variants=tuple(c for c in catalogue.cards if c.family == card.family),
     )
     plan = make_plan(request)
+    code = 0 if plan.fits else 1
+    verdict = (f"Verdict: {'FITS' if plan.fits else 'DOES NOT FIT'} (exit {code}: "
+               + ("the model fits these GPUs)" if plan.fits else
+                  "the model does not fit these GPUs, or cannot be sized)"))
     if fmt == "json":
         click.echo(json.dumps(plan.to_dict(), indent=2))
+    elif fmt == "markdown":
+        click.echo("\n".join([f"## vlmdoctor plan: {plan.model_name}", "", f"**{verdict}**", "",
+                              "```text", *plan_text_lines(plan), "```"]))
     else:
-        click.echo("\n".join(plan_text_lines(plan)))
-    if not plan.fits:
-        ctx.exit(1)
+        click.echo("\n".join([*plan_text_lines(plan), "", verdict]))
+    if code:
+        ctx.exit(code)

@@ -8,6 +8,7 @@ from packaging.specifiers import SpecifierSet
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.knowledge.cards import shown_spec
 
 
 @fact("target.model", "str", "Canonical id of the --model (null when none was given)")
@@ -99,9 +100,9 @@ RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references
 
 
 def _record(req: Any, spec: str, found: str | None) -> dict[str, Any]:
-    return {"package": req.package, "spec": spec, "found": found, "why": req.why,
+    return {"package": req.package, "spec": shown_spec(spec), "found": found, "why": req.why,
             "severity": req.severity, "references": list(req.references),
-            "fix": list(req.fix) or [f"pip install '{req.package}{req.spec}'"]}
+            "fix": list(req.fix) or [f"pip install '{req.package}{req.shown_spec}'"]}
 
 
 def _unmet(ctx: Context) -> Any:
@@ -153,8 +154,8 @@ def _packages_missing(ctx: Context, _: str) -> Any:
         if req.package in ctx.snapshot.packages or req.severity != "error":
             continue
         entry = seen.setdefault(req.package, _record(req, req.spec, None))
-        if req.spec not in entry["spec"].split(","):
-            entry["spec"] = f"{entry['spec']},{req.spec}"
+        if req.shown_spec and req.shown_spec not in entry["spec"].split(","):
+            entry["spec"] = shown_spec(f"{entry['spec']},{req.shown_spec}")
     return list(seen.values())
 
 

@@ -18,8 +18,9 @@ def report_markdown(report: Report) -> str:
         f"## vlmdoctor {__version__} report: {report.target.model or 'no model'}"
         + (f" ({report.target.dtype})" if report.target.dtype else ""),
         "",
-        f"**Verdict: {s.verdict.upper()}**: {s.errors} error(s), {s.warnings} warning(s), "
-        f"{s.infos} info",
+        f"**Verdict: {s.verdict.upper()}** (exit {s.exit_code}"
+        + (f": {_cell(s.reason)}" if s.reason else "")
+        + f"): {s.errors} error(s), {s.warnings} warning(s), {s.infos} info",
         "",
         "| | |",
         "|---|---|",

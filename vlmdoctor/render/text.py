@@ -14,6 +14,7 @@ Line = tuple[str, str]  # (text, rich style)
 _MARK = {"error": ("x", "bold red"), "warning": ("!", "bold yellow"), "info": ("i", "cyan")}
 _HEAD = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 WIDTH = 100
+MAX_REFERENCES = 2  # in text; JSON and Markdown keep them all
 
 
 def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
@@ -23,8 +24,7 @@ def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
     verdict_style = "bold red" if s.verdict == "fail" else "bold green"
     lines: list[Line] = [
         (f"vlmdoctor {__version__} report: {target}{dtype}", "bold"),
-        (f"Verdict: {s.verdict.upper()}  ({s.errors} error(s), {s.warnings} warning(s), "
-         f"{s.infos} info)", verdict_style),
+        (verdict_line(report), verdict_style),
         ("", ""),
     ]
     lines += [(f"  {k:<13} {v}", "dim") for k, v in environment_lines(report.environment)]
@@ -41,6 +41,14 @@ def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
     return lines
 
 
+def verdict_line(report: Report) -> str:
+    """The verdict with the exit code it means, then the counts: never contradict the exit."""
+    s = report.summary
+    why = f": {s.reason}" if s.reason else ""
+    return (f"Verdict: {s.verdict.upper()} (exit {s.exit_code}{why})  {s.errors} error(s), "
+            f"{s.warnings} warning(s), {s.infos} info")
+
+
 def finding_lines(finding: Finding) -> list[Line]:
     mark, style = _MARK[finding.severity]
     lines: list[Line] = [("", ""), (f"  {mark} [{finding.id}] {finding.title}", style)]
@@ -51,8 +59,11 @@ def finding_lines(finding: Finding) -> list[Line]:
         for command in finding.fix:
             lines.append((f"        {command}" if command.startswith("#") else f"        $ {command}",
                           "green"))
-    for ref in finding.references:
+    for ref in finding.references[:MAX_REFERENCES]:
         lines.append((f"      see {ref}", "dim"))
+    if len(finding.references) > MAX_REFERENCES:
+        more = len(finding.references) - MAX_REFERENCES
+        lines.append((f"      (+{more} more source(s) in --format json)", "dim"))
     return lines
 
 
