@@ -49,6 +49,12 @@ class JsonSection(Protocol):
 class Target:
     model: str | None = None
     dtype: str | None = None
+    # Additive keys (schema v1 readers ignore them): where the model came from and the
+    # model facts evaluation used, so --from-report replays them without the files.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "dtype": self.dtype, **self.extra}
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ class Report:
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "vlmdoctor", "version": __version__},
             "created_at": self.created_at,
-            "target": {"model": self.target.model, "dtype": self.target.dtype},
+            "target": self.target.to_dict(),
             "environment": self.environment.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
             "plan": None if self.plan is None else self.plan.to_dict(),

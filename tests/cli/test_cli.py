@@ -65,9 +65,8 @@ def test_fail_on_warning_and_never(tmp_path: Path) -> None:
     (["check", "--dtype", "fp8"],
      "vlmdoctor: error: Invalid value for '--dtype': 'fp8' is not one of 'auto', 'bf16', "
      "'fp16', 'fp32'. (see 'vlmdoctor check --help')"),
-    (["check", "--no-probe", "--model", "minigemni-7b"],
-     "vlmdoctor: error: unknown model 'minigemni-7b' (did you mean: minigemini-7b, "
-     "minigemini-8x7b, minigemini-8b?); run 'vlmdoctor models' for the list"),
+    (["check", "--no-probe", "--model", "./no/such/ckpt"],
+     "vlmdoctor: error: ./no/such/ckpt: no such model directory"),
     (["check", "--from-report", "/nonexistent/report.json"],
      "vlmdoctor: error: /nonexistent/report.json: no such file"),
     (["rules", "show", "cuda-driver-to-old"],

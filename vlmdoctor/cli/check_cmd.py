@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vlmdoctor.cli.options import (
+    dtype_given,
     dtype_option,
     fail_on_option,
     format_option,
@@ -26,7 +27,8 @@ from vlmdoctor.stages import planning, probing, saved_probe
 @click.command("check")
 @model_option()
 @dtype_option(tuple(d for d in DTYPE_CHOICES if d != "auto"),
-              help="dtype the model will run in; auto = the model's native dtype.")
+              help="dtype the model will run in; auto = the model's native dtype (with "
+                   "--from-report and no --dtype: the report's dtype).")
 @from_report_option
 @format_option(("text", "json", "markdown"))
 @output_option
@@ -36,7 +38,8 @@ from vlmdoctor.stages import planning, probing, saved_probe
 @click.option("--probe-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
               metavar="SECONDS", help="Hard limit for the probe.")
 @rules_option
-def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
+@click.pass_context
+def command(ctx: click.Context, model: str | None, dtype: str, from_report: str | None, fmt: str,
             output: str | None, fail_on: str, no_probe: bool, probe_timeout: float,
             rules_dir: str | None) -> None:
     """Check this environment (or a saved report) for a model; print findings with fixes."""
@@ -47,7 +50,8 @@ def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
         probe_stage = saved_probe(saved.probe) if saved.probe is not None else None
     elif not no_probe:
         probe_stage = probing(probe_timeout)
-    request = CheckRequest(model=model, dtype=dtype, from_report=from_report, fail_on=fail_on)
+    request = CheckRequest(model=model, dtype=dtype if dtype_given(ctx) else None,
+                           from_report=from_report, fail_on=fail_on)
     report = run_check(request, knowledge, plan_stage=planning(knowledge),
                        probe_stage=probe_stage, saved=saved)
     emit_report(report, fmt, output, extra_lines=_stage_lines(report))

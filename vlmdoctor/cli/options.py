@@ -10,6 +10,10 @@ from vlmdoctor.report import FAIL_ON
 
 F = Callable[..., Any]
 
+MODEL_HELP = ("Model id, alias or Hugging Face repo id (see 'vlmdoctor models'), a local "
+              "model directory (./path/to/model), or a repo id in the local Hugging Face "
+              "cache. Never downloads.")
+
 
 def rules_option(fn: F) -> F:
     return click.option("--rules", "rules_dir", metavar="DIR", default=None,
@@ -46,9 +50,7 @@ def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return value
 
 
-def model_option(required: bool = False,
-                 help: str = "Model id, alias or Hugging Face repo id "
-                             "(see 'vlmdoctor models').") -> Callable[[F], F]:
+def model_option(required: bool = False, help: str = MODEL_HELP) -> Callable[[F], F]:
     """``--model/-m``, the same in every command; an empty name is a usage error (exit 2)."""
     def wrap(fn: F) -> F:
         return click.option("--model", "-m", metavar="MODEL", default=None, required=required,
@@ -62,6 +64,11 @@ def dtype_option(choices: tuple[str, ...], help: str) -> Callable[[F], F]:
         return click.option("--dtype", type=click.Choice(("auto", *choices)), default="auto",
                             show_default=True, help=help)(fn)
     return wrap
+
+
+def dtype_given(ctx: click.Context) -> bool:
+    """Whether ``--dtype`` was given (an explicit ``auto`` included), not defaulted."""
+    return ctx.get_parameter_source("dtype") is not click.core.ParameterSource.DEFAULT
 
 
 def resolved_dtype(dtype: str) -> str | None:

@@ -25,6 +25,7 @@ from vlmdoctor.plan import (
     plan_text_lines,
 )
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
+from vlmdoctor.target import ResolvedModel, resolve
 
 GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH100, 2x24GiB, "
              "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
@@ -55,10 +56,15 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
 def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
             dtype: str, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
-    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit (or cannot be
-    sized), 2 bad input."""
+    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit (or the model is
+    unknown, so it cannot be sized), 2 bad input."""
     catalogue = load_knowledge(rules_dir).catalogue
-    card = catalogue.resolve(model)
+    resolved = resolve(catalogue, model)
+    card = resolved.card
+    if card is None:
+        _cannot_plan(resolved, fmt)
+        ctx.exit(1)
+        return
     request = PlanRequest(
         card=card, gpus=inventory(gpus, from_report), dtype=resolved_dtype(dtype), context=context, batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
@@ -78,3 +84,17 @@ def command(ctx: click.Context, model: str, gpus: str | None, from_report: str |
         click.echo("\n".join([*plan_text_lines(plan), "", verdict]))
     if code:
         ctx.exit(code)
+
+
+def _cannot_plan(model: ResolvedModel, fmt: str) -> None:
+    close = ", ".join(model.suggestions) or "none"
+    reason = (f"unknown model {model.requested!r}: not in the catalogue (closest: {close}), "
+              "not a model directory, and not a repo in the local Hugging Face cache")
+    hint = ("point --model at the model's files (./path/to/model, or a repo id already in "
+            "the Hugging Face cache): it is sized from its config and safetensors headers")
+    if fmt == "json":
+        click.echo(json.dumps({"model": model.requested, "fits": None, "error": reason,
+                               "suggestions": list(model.suggestions), "hint": hint}, indent=2))
+    else:
+        click.echo(f"Cannot plan: {reason}.\nTo size it, {hint}.\n\n"
+                   "Verdict: CANNOT PLAN (exit 1: the model cannot be sized)")

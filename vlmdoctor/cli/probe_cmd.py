@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vlmdoctor.cli.options import (
+    MODEL_HELP,
     dtype_option,
     format_option,
     model_option,
@@ -14,6 +15,7 @@ from vlmdoctor.cli.options import (
 )
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.collect import collect_snapshot, now_utc
+from vlmdoctor.doctor import model_unknown_findings
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.probe import (
@@ -25,10 +27,11 @@ from vlmdoctor.probe import (
     torch_importable,
 )
 from vlmdoctor.report import Report, Target, summarize, with_verdict
+from vlmdoctor.target import resolve
 
 
 @click.command("probe")
-@model_option(help="Build the tiny model with this model's architecture family.")
+@model_option(help="Build the tiny model with this model's architecture family: " + MODEL_HELP)
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto",
               show_default=True, help="auto: every visible GPU, or the CPU when there is none.")
 @dtype_option(("bf16", "fp16", "fp32"),
@@ -44,7 +47,9 @@ def command(model: str | None, device: str, dtype: str, weights: str | None,
             timeout: float, fmt: str, output: str | None, rules_dir: str | None) -> None:
     """Prove the stack works: import, CUDA init, matmul, attention, GPU-to-GPU copies and a
     tiny VLM's generate, each step timed. Exit 0 passed, 1 failed or timed out, 2 bad input."""
-    card = load_knowledge(rules_dir).catalogue.resolve(model) if model else None
+    knowledge = load_knowledge(rules_dir)
+    resolved = resolve(knowledge.catalogue, model)
+    card = resolved.card
     collected = collect_snapshot()
     request = ProbeRequest(family=card.family if card else None,
                            hf_model_type=card.hf_model_type if card else None,
@@ -54,9 +59,12 @@ def command(model: str | None, device: str, dtype: str, weights: str | None,
         result = ProbeResult.skipped("torch is not importable in this Python")
     else:
         result = run_probe(request)
-    findings = tuple(sorted(probe_findings(result), key=lambda f: f.sort_key()))
-    report = Report(created_at=now_utc(), target=Target(model=card.id if card else None,
-                                                        dtype=resolved_dtype(dtype)),
+    findings = tuple(sorted(
+        probe_findings(result) + model_unknown_findings(knowledge, collected.snapshot, resolved),
+        key=lambda f: f.sort_key()))
+    report = Report(created_at=now_utc(), target=Target(model=resolved.model_id,
+                                                        dtype=resolved_dtype(dtype),
+                                                        extra=resolved.report_fields()),
                     environment=collected.snapshot, findings=findings,
                     summary=with_verdict(summarize(findings, "error"), result.status == "passed",
                                          f"the probe {result.status}"),

@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # the knowledge layer imports the fact registry; avoid the cy
     from vlmdoctor.knowledge.cards import ModelCard
     from vlmdoctor.knowledge.tables import CudaTables
     from vlmdoctor.modelcode.scan import CodeScan
+    from vlmdoctor.target import ResolvedModel
 
 DTYPE_CHOICES = ("auto", "bf16", "fp16", "fp32")
 
@@ -43,6 +44,9 @@ class Context:
     dtype: str = "auto"
     text: str | None = None  # error text pasted into `vlmdoctor explain`
     code: tuple[CodeScan, ...] = ()  # the model's code (remote code, model packages), scanned
+    # How --model was resolved (name as given, source, the model's own facts); None when
+    # the caller only has a card (rule fixtures, older callers).
+    model: ResolvedModel | None = None
 
     @property
     def effective_dtype(self) -> str | None:

@@ -16,6 +16,25 @@ def _model(ctx: Context, _: str) -> Any:
     return ctx.card.id if ctx.card else None
 
 
+@fact("target.model_unknown", "str",
+      "--model as given when it names no catalogue model, directory or cached repo")
+def _unknown(ctx: Context, _: str) -> Any:
+    return ctx.model.requested if ctx.model is not None and ctx.model.unknown else None
+
+
+@fact("target.model_suggestions", "list", "The closest catalogue ids to an unknown --model")
+def _suggestions(ctx: Context, _: str) -> Any:
+    return list(ctx.model.suggestions) if ctx.model is not None else []
+
+
+@fact("target.hf_cache", "str", "The Hugging Face cache directory --model repo ids are looked up in")
+def _hf_cache(ctx: Context, _: str) -> Any:
+    from vlmdoctor.collect.host import home_relative
+    from vlmdoctor.modelfiles.locate import hub_cache
+
+    return home_relative(str(hub_cache(ctx.snapshot.env))) if ctx.model is not None else None
+
+
 @fact("target.dtype", "str", "Effective dtype: --dtype, or the model's native dtype for auto")
 def _dtype(ctx: Context, _: str) -> Any:
     return ctx.effective_dtype

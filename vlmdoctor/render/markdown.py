@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vlmdoctor import __version__
 from vlmdoctor.render.jsonfmt import report_json
-from vlmdoctor.render.summary import environment_lines
+from vlmdoctor.render.summary import environment_lines, model_lines
 from vlmdoctor.report import Report
 
 
@@ -25,7 +25,8 @@ def report_markdown(report: Report) -> str:
         "| | |",
         "|---|---|",
     ]
-    out += [f"| {_cell(k)} | {_cell(v)} |" for k, v in environment_lines(report.environment)]
+    rows = model_lines(report.target.extra) + environment_lines(report.environment)
+    out += [f"| {_cell(k)} | {_cell(v)} |" for k, v in rows]
     out.append("")
     if report.findings:
         out.append("### Findings")

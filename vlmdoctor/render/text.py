@@ -6,7 +6,7 @@ import textwrap
 from typing import IO
 
 from vlmdoctor import __version__
-from vlmdoctor.render.summary import environment_lines
+from vlmdoctor.render.summary import environment_lines, model_lines
 from vlmdoctor.report import Finding, Report
 from vlmdoctor.snapshot import Snapshot
 
@@ -27,7 +27,8 @@ def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
         (verdict_line(report), verdict_style),
         ("", ""),
     ]
-    lines += [(f"  {k:<13} {v}", "dim") for k, v in environment_lines(report.environment)]
+    rows = model_lines(report.target.extra) + environment_lines(report.environment)
+    lines += [(f"  {k:<13} {v}", "dim") for k, v in rows]
     for severity in ("error", "warning", "info"):
         group = [f for f in report.findings if f.severity == severity]
         if group:
