@@ -7,6 +7,7 @@ saved facts without touching the files (``replay``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -22,6 +23,7 @@ class ResolvedModel:
     source: Any = None              # modelfiles.locate.ModelSource
     facts: Any = None               # modelfiles.facts.ModelFacts, when files were read
     suggestions: tuple[str, ...] = ()
+    code: tuple[Any, ...] = ()      # modelcode.scan.CodeScan of the model's code
 
     @property
     def unknown(self) -> bool:
@@ -38,6 +40,8 @@ class ResolvedModel:
             out["source"] = self.source.to_dict() if self.source is not None else None
         if self.facts is not None:
             out["model_facts"] = self.facts.to_dict()
+        if self.code:
+            out["code"] = [scan.to_dict() for scan in self.code]
         return out
 
 
@@ -55,12 +59,24 @@ def resolve(catalogue: Catalogue, name: str | None,
 
     source = locate(name, environ)
     if source is not None:
+        from vlmdoctor.modelcode.collect import remote_code
         from vlmdoctor.modelfiles.read import read_model
 
-        return _from_files(catalogue, name, source, read_model(source))
+        facts = read_model(source)
+        resolved = _from_files(catalogue, name, source, facts,
+                               code=remote_code(source.local, facts.files))
+        if resolved.card is not None and resolved.card.requirements.code_packages:
+            from vlmdoctor.modelcode.collect import package_code
+
+            extra = package_code(resolved.card.requirements.code_packages)
+            resolved = dataclasses.replace(resolved, code=resolved.code + extra)
+        return resolved
     card = catalogue.find(name)
     if card is not None:
-        return ResolvedModel(name, card, ModelSource("catalogue"))
+        from vlmdoctor.modelcode.collect import package_code
+
+        return ResolvedModel(name, card, ModelSource("catalogue"),
+                             code=package_code(card.requirements.code_packages))
     return ResolvedModel(name, suggestions=catalogue.suggestions(name))
 
 
@@ -82,21 +98,27 @@ def replay(catalogue: Catalogue, target: Mapping[str, Any], source: str) -> Reso
             raise InputError(f"{source}: target.source is {located.kind!r} but the report has "
                              "no target.model_facts")
         facts = ModelFacts.from_dict(raw, source=f"{source}: target.model_facts")
-        return _from_files(catalogue, model, located, facts, saved_id=model)
+        from vlmdoctor.modelcode.collect import saved_code
+
+        return _from_files(catalogue, model, located, facts, saved_id=model,
+                           code=saved_code(target.get("code"), source))
     card = catalogue.find(model)
     if card is not None:
-        return ResolvedModel(model, card, ModelSource("catalogue"))
+        from vlmdoctor.modelcode.collect import saved_code
+
+        return ResolvedModel(model, card, ModelSource("catalogue"),
+                             code=saved_code(target.get("code"), source))
     return ResolvedModel(model, suggestions=catalogue.suggestions(model))
 
 
 def _from_files(catalogue: Catalogue, name: str, source: Any, facts: Any,
-                saved_id: str | None = None) -> ResolvedModel:
+                saved_id: str | None = None, code: tuple[Any, ...] = ()) -> ResolvedModel:
     from vlmdoctor.modelfiles.card import card_from_facts
 
     curated = _curated(catalogue, (saved_id, facts.repo_id, facts.name_or_path))
     model_id = curated.id if curated else (saved_id or facts.repo_id or source.path or name)
     return ResolvedModel(name if saved_id is None else saved_id,
-                         card_from_facts(facts, model_id, curated), source, facts)
+                         card_from_facts(facts, model_id, curated), source, facts, code=code)
 
 
 def _curated(catalogue: Catalogue, names: tuple[str | None, ...]) -> ModelCard | None:

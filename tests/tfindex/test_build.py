@@ -7,8 +7,9 @@ import json
 import zipfile
 from pathlib import Path
 
-from vlmdoctor.tfindex.build import build_index, decode_ranges, encode_ranges
+from vlmdoctor.tfindex.build import build_index
 from vlmdoctor.tfindex.index import from_document
+from vlmdoctor.tfindex.ranges import decode_ranges, encode_ranges
 from vlmdoctor.tfindex.wheelscan import scan_wheel
 
 OLD_AUTO = 'CONFIG_MAPPING_NAMES = OrderedDict([("llama", "LlamaConfig"), ("clip", "CLIPConfig")])\n'

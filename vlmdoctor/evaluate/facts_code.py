@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
-from vlmdoctor.tfindex.index import TransformersIndex
+
+if TYPE_CHECKING:  # the index loads only when a model is checked
+    from vlmdoctor.tfindex.index import TransformersIndex
 
 FLASH_ATTN_ESCAPE = (
     " flash_attn is imported unconditionally, so transformers refuses the file even when "
@@ -28,7 +30,13 @@ def index_or_none() -> TransformersIndex | None:
 
 
 def model_types(ctx: Context) -> list[str]:
-    """model_types transformers itself must register; none when the model brings its own code."""
+    """model_types transformers itself must register: the model's files' (top and nested,
+    less the top one when remote code defines it), else the card's unless the model brings
+    its own code."""
+    facts = ctx.model.facts if ctx.model is not None else None
+    if facts is not None:
+        own = facts.model_type if facts.auto_map else None
+        return [t for t in facts.model_types if t != own]
     card = ctx.card
     if card is None or card.requirements.trust_remote_code or card.requirements.needs_repo_install:
         return []

@@ -67,6 +67,10 @@ def combine(reqs: Sequence[PackageRequirement], found: str, parts: Sequence[dict
     refs = [ref for p in parts for ref in p.get("references", [])]
     refs += [ref for r in unmet_err + unmet_warn for ref in r.references]
     candidates = [f for r in unmet_err + unmet_warn + errors for f in r.fix]
+    if index is not None and not any(all(_contains(c, r) for c in hard) for r in index.releases):
+        whys.append(f"No indexed transformers release satisfies all of {','.join(hard)}: "
+                    "the model's code and its card disagree; the card's fix is shown.")
+        hard = [c for r in errors for c in _clauses([r.spec])]
     return [{"package": "transformers", "spec": spec, "found": found, "why": " ".join(whys),
              "severity": severity, "references": _dedupe(refs),
              "fix": [_choose_fix(candidates, hard, soft, index)]}]

@@ -18,7 +18,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from vlmdoctor.modelcode.scan import CodeScan, ImportSite
+from vlmdoctor.modelcode.scan import REMOTE_CODE, CodeScan, ImportSite
 
 # Import name -> distributions that provide it (the first is what to pip install).
 _PROVIDERS: dict[str, tuple[str, ...]] = {
@@ -83,14 +83,14 @@ def missing_packages(scans: tuple[CodeScan, ...], packages: Mapping[str, str],
     """One record per missing top-level import: its sites, the pip package, whether optional."""
     found: dict[str, dict[str, Any]] = {}
     for scan in scans:
-        remote = scan.origin == "remote code"
+        if scan.origin != REMOTE_CODE:
+            continue  # an installed package's training/serving extras are not a load failure
         for site in scan.imports:
             top = site.top
             if (site.local or not top or top in _PROVIDES_AT_LOAD or is_stdlib(top)
                     or any(d in packages for d in distributions_for(top))):
                 continue
-            optional = (skipped_by_check_imports(site, transformers) if remote
-                        else bool(site.guard))
+            optional = skipped_by_check_imports(site, transformers)
             entry = found.setdefault(top, {"import": top, "package": distributions_for(top)[0],
                                            "sites": [], "required_sites": []})
             where = f"{site.file}:{site.line}"

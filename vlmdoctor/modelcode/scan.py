@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 MAX_FILE_BYTES = 4_000_000  # a generated or vendored monster is skipped, not parsed
+MAX_FILES = 2000
+REMOTE_CODE = "remote code"
+# Parts of an installed model package that inference never imports.
+NOT_INFERENCE = frozenset({"train", "training", "serve", "eval", "evaluation", "scripts",
+                           "tests", "test", "demo", "gradio_demo"})
 
 
 @dataclass(frozen=True)
@@ -150,10 +155,8 @@ def _sites(node: ast.AST, guard: str, label: str, here: str, is_package: bool,
         yield ImportSite(label, line, ".".join(p for p in parts if p), names, True, guard)
 
 
-MAX_FILES = 2000
-
-
-def scan_dir(root: Path, origin: str = "remote code", package: str = "") -> CodeScan:
-    """Every ``*.py`` below ``root`` (a model directory or an installed package)."""
-    files = sorted(p for p in root.rglob("*.py") if p.is_file())[:MAX_FILES]
+def scan_dir(root: Path, origin: str = REMOTE_CODE, package: str = "") -> CodeScan:
+    """Every ``*.py`` below ``root``; for a package, less its training/serving/eval parts."""
+    files = sorted(p for p in root.rglob("*.py") if p.is_file() and not (
+        package and NOT_INFERENCE & set(p.relative_to(root).parts[:-1])))[:MAX_FILES]
     return scan_files(root, files, origin, package)

@@ -15,31 +15,12 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from packaging.version import Version
 
+from vlmdoctor.tfindex.ranges import FORMAT, encode_ranges
 from vlmdoctor.tfindex.wheelscan import Scanned
-
-FORMAT = 1
-
-
-def encode_ranges(positions: Iterable[int]) -> str:
-    spans: list[list[int]] = []
-    for pos in sorted(set(positions)):
-        if spans and spans[-1][1] == pos - 1:
-            spans[-1][1] = pos
-        else:
-            spans.append([pos, pos])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
-
-
-def decode_ranges(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    for part in text.split(","):
-        first, _, last = part.partition("-")
-        spans.append((int(first), int(last or first)))
-    return spans
 
 
 def build_index(scans: Mapping[str, Scanned]) -> bytes:

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Optional
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.errors import InputError
-from vlmdoctor.tfindex.build import FORMAT, decode_ranges
+from vlmdoctor.tfindex.ranges import FORMAT, decode_ranges
 
 INDEX_FILE = Path("data") / "transformers-index.json.gz"
 Span = tuple[int, int]
