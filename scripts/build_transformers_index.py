@@ -27,7 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vlmdoctor.tfindex.build import build_index  # noqa: E402
-from vlmdoctor.tfindex.wheelscan import PARSER_VERSION, FileFacts, Scanned, scan_wheel  # noqa: E402
+from vlmdoctor.tfindex.wheelscan import (  # noqa: E402
+    PARSER_VERSION,
+    FileFacts,
+    Scanned,
+    add_lazy_exports,
+    scan_wheel,
+)
 
 PYPI_JSON = "https://pypi.org/pypi/transformers/json"
 
@@ -65,7 +71,11 @@ def scanned(wheel: Path, parsed: Path, memo: dict[bytes, FileFacts]) -> Scanned:
     if stored.exists():
         result: Scanned = json.loads(stored.read_text())
         return result
-    result = scan_wheel(wheel, memo)
+    first = parsed / f"{wheel.name}.p1.json"  # parser 1 = parser 2 without the lazy exports
+    if first.exists():
+        result = add_lazy_exports(json.loads(first.read_text()), wheel)
+    else:
+        result = scan_wheel(wheel, memo)
     tmp = stored.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, sort_keys=True))
     tmp.replace(stored)

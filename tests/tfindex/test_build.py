@@ -55,6 +55,9 @@ def _wheels(tmp_path: Path) -> tuple[Path, Path]:
                                             "except ImportError:\n    pass\n",
         "transformers/models/llama/modeling_llama.py": "class LlamaModel: ...\n"
                                                        "__all__ = ['LlamaModel']\n",
+        "transformers/models/llama/feature_extraction_llama.py": "class LlamaFE: ...\n"
+                                                                 "__all__ = ['LlamaFE']\n",
+        "transformers/models/llama/modular_llama.py": "__all__ = ['NotExported']\n",
     })
     return old, new
 
@@ -68,6 +71,8 @@ def test_wheel_scan_reads_both_mapping_formats_and_both_init_styles(tmp_path: Pa
     assert isinstance(modules_a, dict) and isinstance(modules_b, dict)
     assert "LlamaModel" in modules_a["transformers"] and "DynamicCache" in modules_a["transformers"]
     assert "LlamaModel" in modules_b["transformers"]  # from models' __all__ via define_import_structure
+    assert "LlamaFE" in modules_b["transformers"]  # a file the index does not list itself
+    assert "NotExported" not in modules_b["transformers"]  # modular_* files are never exported
     assert "transformers.models.llama.modeling_tf_llama" not in modules_a
     assert modules_a["transformers.generation.utils"] == ["DynamicCache", "GreedySearchOutput"]
     assert modules_b["transformers.generation.utils"] == ["GenerateOutput"]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Union
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 _PKG = "transformers/"
 # Model-directory files people import from; TF/Flax variants and conversion scripts left out.
 _MODEL_FILE = re.compile(
@@ -58,7 +58,52 @@ def scan_wheel(wheel: Path, memo: dict[bytes, FileFacts] | None = None) -> Scann
     """
     with zipfile.ZipFile(wheel) as zf:
         sources = {n: zf.read(n) for n in zf.namelist() if indexed(n) or n in _AUTO_FILES}
-    return scan_sources(sources, {} if memo is None else memo)
+    return add_lazy_exports(scan_sources(sources, {} if memo is None else memo), wheel)
+
+
+_ALL_LIST = re.compile(r"^__all__\s*=\s*(\[.*?\])", re.S | re.M)
+_LAZY_FILE = re.compile(r"transformers/models/(?:[\w/]+/)?(?!convert_|modular_|__init__)\w+\.py")
+
+
+def add_lazy_exports(scan: Scanned, wheel: Path) -> Scanned:
+    """Add the ``__all__`` names of the model files this index does not list itself (TF/Flax
+    modeling, feature extractors, ...) to the lazy packages that export them: the top level
+    and ``models.X`` whose ``__init__`` uses ``define_import_structure`` (which reads
+    ``__all__`` from every file but ``convert_*``/``modular_*``)."""
+    modules = scan["modules"]
+    assert isinstance(modules, dict)
+    with zipfile.ZipFile(wheel) as zf:
+        names = sorted(zf.namelist())
+        lazy_inits = {n[: -len("__init__.py")] for n in names
+                      if n.startswith("transformers/") and n.endswith("/__init__.py")
+                      and (n == "transformers/__init__.py" or n.startswith("transformers/models/"))
+                      and _uses_define_import_structure(_parse(zf.read(n).decode("utf-8", "replace")))}
+        extra: dict[str, set[str]] = {}
+        for name in names:
+            if indexed(name) or not _LAZY_FILE.fullmatch(name):
+                continue
+            listed = _all_of(zf.read(name).decode("utf-8", "replace"))
+            folder = name.rsplit("/", 1)[0] + "/"
+            for init in (folder, "transformers/"):
+                if init in lazy_inits and listed:
+                    extra.setdefault(module_name(init + "__init__.py"), set()).update(listed)
+    for module, added in extra.items():
+        if module in modules:
+            modules[module] = sorted(set(modules[module]) | added)
+    return scan
+
+
+def _all_of(text: str) -> list[str]:
+    if "__all__" not in text:
+        return []
+    match = _ALL_LIST.search(text)
+    if match is not None:
+        try:
+            value = ast.literal_eval(match.group(1))
+            return [v for v in value if isinstance(v, str)]
+        except (ValueError, SyntaxError):
+            pass
+    return list(_dunder_all(_parse(text)))
 
 
 def scan_sources(sources: dict[str, bytes], memo: dict[bytes, FileFacts]) -> Scanned:
