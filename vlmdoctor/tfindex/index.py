@@ -72,11 +72,13 @@ class TransformersIndex:
         return _covers(self.name_spans(module, name), pos)
 
     def span_text(self, spans: list[Span]) -> str:
-        """``"4.36.0 to 4.47.1"`` style wording of spans for messages."""
+        """``"4.34.0 to 4.47.1, 4.50.0 and later"``: spans in words, for messages."""
         parts = []
         for first, last in spans:
-            upper = "newest indexed" if last == len(self.releases) - 1 else self.releases[last]
-            parts.append(f"{self.releases[first]} to {upper}")
+            if last == len(self.releases) - 1:
+                parts.append(f"{self.releases[first]} and later")
+            else:
+                parts.append(f"{self.releases[first]} to {self.releases[last]}")
         return ", ".join(parts) if parts else "no indexed release"
 
 
