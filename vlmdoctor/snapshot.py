@@ -7,10 +7,10 @@ names of unknown sections so rules can tell the two apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.record import field, fields, record
 
 SCHEMA_VERSION = 1
 SECTIONS = (
@@ -19,7 +19,7 @@ SECTIONS = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Host:
     os: str | None = None
     os_release: str | None = None
@@ -28,20 +28,20 @@ class Host:
     libc: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PythonInfo:
     version: str | None = None
     implementation: str | None = None
     executable: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Driver:
     version: str | None = None
     cuda: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Gpu:
     index: int
     name: str | None = None
@@ -50,19 +50,19 @@ class Gpu:
     compute_capability: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TorchBuild:
     version: str | None = None
     cuda: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CudaToolkit:
     nvcc: str | None = None
     cuda_home: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     collected_at: str | None = None
     host: Host | None = None
@@ -76,6 +76,9 @@ class Snapshot:
     network_interfaces: tuple[str, ...] | None = None
     unavailable: Mapping[str, str] = field(default_factory=dict)
     unknown: frozenset[str] = frozenset()
+    # Additive keys (schema v1 readers ignore them); None: not collected, i.e. unknown.
+    requirements: Mapping[str, tuple[str, ...]] | None = None
+    extensions: Mapping[str, Mapping[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "collected_at": self.collected_at}
@@ -96,6 +99,10 @@ class Snapshot:
         for name in SECTIONS:
             if name not in self.unknown:
                 out[name] = values[name]
+        if self.requirements is not None:
+            out["requirements"] = {k: list(v) for k, v in sorted(self.requirements.items())}
+        if self.extensions is not None:
+            out["extensions"] = {k: dict(v) for k, v in sorted(self.extensions.items())}
         return out
 
     @classmethod
@@ -127,13 +134,15 @@ class Snapshot:
             ),
             unavailable=reader.str_map(data, "unavailable"),
             unknown=unknown,
+            requirements=reader.requirements(data),
+            extensions=reader.extensions(data),
         )
 
 
 def _obj(value: Any) -> Any:
     if value is None:
         return None
-    return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    return {k: getattr(value, k) for k in fields(value)}
 
 
 class _Reader:
@@ -167,7 +176,7 @@ class _Reader:
             return None
         if not isinstance(value, Mapping):
             raise self.fail(key, "an object or null")
-        names = kind.__dataclass_fields__
+        names = fields(kind)
         return kind(**{n: self.opt_str(value, n, f"{key}.") for n in names})
 
     def list_of(self, data: Mapping[str, Any], key: str, item: type[Any]) -> list[Any]:
@@ -189,6 +198,41 @@ class _Reader:
             if not isinstance(v, (str, int, float)) or isinstance(v, bool):
                 raise self.fail(f"{key}.{k}", "a string")
             out[str(k)] = str(v)
+        return out
+
+    def requirements(self, data: Mapping[str, Any]) -> dict[str, tuple[str, ...]] | None:
+        value = data.get("requirements")
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.fail("requirements", "an object")
+        out: dict[str, tuple[str, ...]] = {}
+        for name, reqs in value.items():
+            if not isinstance(reqs, list) or not all(isinstance(r, str) for r in reqs):
+                raise self.fail(f"requirements.{name}", "a list of strings")
+            out[str(name)] = tuple(reqs)
+        return out
+
+    def extensions(self, data: Mapping[str, Any]) -> dict[str, dict[str, Any]] | None:
+        value = data.get("extensions")
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+            raise self.fail("extensions", "an object of objects")
+        out: dict[str, dict[str, Any]] = {}
+        for name, entry in value.items():
+            clean: dict[str, Any] = {}
+            for key, item in entry.items():
+                if item is None or isinstance(item, str):
+                    clean[str(key)] = item
+                elif isinstance(item, list) and all(isinstance(i, str) for i in item):
+                    clean[str(key)] = list(item)
+                elif isinstance(item, Mapping) and all(isinstance(i, str) for i in item.values()):
+                    clean[str(key)] = {str(k): v for k, v in item.items()}
+                else:
+                    raise self.fail(f"extensions.{name}.{key}",
+                                    "a string, a list of strings, an object of strings or null")
+            out[str(name)] = clean
         return out
 
     def gpu(self, raw: Mapping[str, Any], position: int) -> Gpu:

@@ -7,21 +7,24 @@ saved facts without touching the files (``replay``).
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.knowledge.catalogue import Catalogue
+from vlmdoctor.record import record, replace
+
+if TYPE_CHECKING:  # imported lazily at run time: the gate without --model never loads them
+    from vlmdoctor.modelfiles.facts import ModelFacts
+    from vlmdoctor.modelfiles.locate import ModelSource
 
 
-@dataclass(frozen=True)
+@record
 class ResolvedModel:
     requested: str | None = None    # --model as given (or the saved target's model)
     card: ModelCard | None = None   # None: no model, or an unknown one
-    source: Any = None              # modelfiles.locate.ModelSource
-    facts: Any = None               # modelfiles.facts.ModelFacts, when files were read
+    source: ModelSource | None = None  # kind, shown path, revision; .local is the directory
+    facts: ModelFacts | None = None    # what the files said, when files were read
     suggestions: tuple[str, ...] = ()
     code: tuple[Any, ...] = ()      # modelcode.scan.CodeScan of the model's code
 
@@ -69,7 +72,7 @@ def resolve(catalogue: Catalogue, name: str | None,
             from vlmdoctor.modelcode.collect import package_code
 
             extra = package_code(resolved.card.requirements.code_packages)
-            resolved = dataclasses.replace(resolved, code=resolved.code + extra)
+            resolved = replace(resolved, code=resolved.code + extra)
         return resolved
     card = catalogue.find(name)
     if card is not None:
@@ -111,7 +114,7 @@ def replay(catalogue: Catalogue, target: Mapping[str, Any], source: str) -> Reso
     return ResolvedModel(model, suggestions=catalogue.suggestions(model))
 
 
-def _from_files(catalogue: Catalogue, name: str, source: Any, facts: Any,
+def _from_files(catalogue: Catalogue, name: str, source: ModelSource, facts: ModelFacts,
                 saved_id: str | None = None, code: tuple[Any, ...] = ()) -> ResolvedModel:
     from vlmdoctor.modelfiles.card import card_from_facts
 

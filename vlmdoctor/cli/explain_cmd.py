@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 import click
@@ -18,6 +17,7 @@ from vlmdoctor.cli.output import emit_report
 from vlmdoctor.doctor import CheckRequest, run_check
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from vlmdoctor.knowledge import load_knowledge
+from vlmdoctor.record import replace
 from vlmdoctor.report import with_verdict
 
 MAX_TEXT = 4 * 1024 * 1024
@@ -55,7 +55,7 @@ def command(text: tuple[str, ...], model: str | None, from_report: str | None, f
     # explain's exit says whether a cause was recognised, and so does its verdict.
     reason = (f"{len(matched)} known failure cause(s) recognised" if matched
               else "no known failure signature matched")
-    report = dataclasses.replace(report, findings=tuple(matched + others),
+    report = replace(report, findings=tuple(matched + others),
                                  summary=with_verdict(report.summary, bool(matched), reason))
     if fmt == "text":
         emit_report(report, "text", output, extra_lines=[] if matched else ["", NO_MATCH])

@@ -6,34 +6,53 @@ fakes (a recorded NVML inventory, an environ dict) instead of patching globals.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
-from dataclasses import dataclass
-from typing import Callable, Mapping
+import time
+from typing import Any, Callable, Mapping
 
 from vlmdoctor.collect.envvars import select_env
+from vlmdoctor.collect.extensions import read_extensions
 from vlmdoctor.collect.host import network_interfaces, read_host, read_python
 from vlmdoctor.collect.nvml import NvmlApi, PynvmlApi, read_inventory_bounded
-from vlmdoctor.collect.packages import installed_packages
+from vlmdoctor.collect.packages import Distribution, installed_distributions
+from vlmdoctor.collect.requirements import stack_requirements
 from vlmdoctor.collect.toolkit import read_toolkit
 from vlmdoctor.collect.torchbuild import read_torch_build
+from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
 
 
-@dataclass(frozen=True)
+@record
 class Collected:
     snapshot: Snapshot
     redactions: tuple[str, ...]
 
 
+@record
+class Installed:
+    """What the distributions on the path say: versions, declared requirements, builds."""
+
+    packages: dict[str, str]
+    requirements: dict[str, tuple[str, ...]] | None = None
+    extensions: dict[str, dict[str, Any]] | None = None
+
+
+def read_installed() -> Installed:
+    dists: dict[str, Distribution] = installed_distributions()
+    return Installed(packages={name: d.version for name, d in dists.items()},
+                     requirements=stack_requirements(dists),
+                     extensions=read_extensions(dists))
+
+
 def now_utc() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    # time.strftime, not datetime: the same ISO 8601 text without an import on the gate path.
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
 def collect_snapshot(
     nvml: NvmlApi | None = None,
     environ: Mapping[str, str] | None = None,
-    packages: Callable[[], dict[str, str]] = installed_packages,
+    packages: Callable[[], dict[str, str] | Installed] = read_installed,
     clock: Callable[[], str] = now_utc,
 ) -> Collected:
     environ = os.environ if environ is None else environ
@@ -55,17 +74,21 @@ def collect_snapshot(
     if interfaces is None:
         unavailable["network_interfaces"] = "socket.if_nameindex() is not available here"
 
+    found = packages()
+    installed = found if isinstance(found, Installed) else Installed(packages=found)
     snapshot = Snapshot(
         collected_at=clock(),
         host=read_host(),
         python=read_python(),
         driver=inventory.driver,
         gpus=inventory.gpus,
-        packages=packages(),
+        packages=installed.packages,
         torch=torch,
         cuda_toolkit=toolkit,
         env=env,
         network_interfaces=interfaces,
         unavailable=unavailable,
+        requirements=installed.requirements,
+        extensions=installed.extensions,
     )
     return Collected(snapshot, redactions)

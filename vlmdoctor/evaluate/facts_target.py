@@ -115,6 +115,7 @@ def _transformers_fix(ctx: Context, _: str) -> Any:
 
 
 RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
+               "requirer", "requirer_version", "requirement", "requirers", "built_for",
                "import", "where", "escape")
 
 
