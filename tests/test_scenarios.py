@@ -11,6 +11,7 @@ import pytest
 
 from tests.cli.test_cli import run
 from tests.conftest import FIXTURES, environment
+from vlmdoctor.yamlio import load_yaml
 
 SCENARIOS = FIXTURES / "scenarios"
 
@@ -77,6 +78,9 @@ HEALTHY: list[tuple[str, str, dict[str, Any]]] = [
     ("llava-1.5-7b", "a100-cu124", {"packages": {"transformers": "4.37.2", "accelerate": "0.21.0"}}),
     ("llava-v1.6-mistral-7b-hf", "a100-cu124", {}),
 ]
+# The families added later keep their healthy (and broken) environments as data.
+HEALTHY += [(f["model"], f["base"], f["patch"]) for f in load_yaml(SCENARIOS / "families.yaml",
+                                                                    "families.yaml")["families"]]
 
 
 @pytest.mark.parametrize(("model", "base", "patch"), HEALTHY)

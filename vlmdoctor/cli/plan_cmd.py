@@ -7,6 +7,8 @@ import json
 import click
 
 from vlmdoctor.cli.options import (
+    MODEL_HELP,
+    dtype_given,
     dtype_option,
     format_option,
     from_report_option,
@@ -16,6 +18,7 @@ from vlmdoctor.cli.options import (
 )
 from vlmdoctor.doctor import load_environment
 from vlmdoctor.knowledge import load_knowledge
+from vlmdoctor.knowledge.catalogue import Catalogue
 from vlmdoctor.plan import (
     GpuSpec,
     PlanRequest,
@@ -25,7 +28,8 @@ from vlmdoctor.plan import (
     plan_text_lines,
 )
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
-from vlmdoctor.target import ResolvedModel, resolve
+from vlmdoctor.reportfile import read_saved
+from vlmdoctor.target import ResolvedModel, replay, resolve
 
 GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH100, 2x24GiB, "
              "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
@@ -38,7 +42,8 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
 
 
 @click.command("plan")
-@model_option(required=True)
+@model_option(help=MODEL_HELP + " Optional with --from-report: the report's model, dtype and "
+                   "saved model facts are planned (no model files needed).")
 @click.option("--gpus", default=None, help=GPUS_HELP)
 @from_report_option
 @dtype_option(DTYPES, help="Precision; auto = the model's native dtype.")
@@ -53,13 +58,13 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
 @rules_option
 @format_option(("text", "json", "markdown"))
 @click.pass_context
-def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
+def command(ctx: click.Context, model: str | None, gpus: str | None, from_report: str | None,
             dtype: str, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
     """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit (or the model is
     unknown, so it cannot be sized), 2 bad input."""
     catalogue = load_knowledge(rules_dir).catalogue
-    resolved = resolve(catalogue, model)
+    resolved, dtype = _target(ctx, catalogue, model, from_report, dtype)
     card = resolved.card
     if card is None:
         _cannot_plan(resolved, fmt)
@@ -84,6 +89,23 @@ def command(ctx: click.Context, model: str, gpus: str | None, from_report: str |
         click.echo("\n".join([*plan_text_lines(plan), "", verdict]))
     if code:
         ctx.exit(code)
+
+
+def _target(ctx: click.Context, catalogue: Catalogue, model: str | None,
+            from_report: str | None, dtype: str) -> tuple[ResolvedModel, str]:
+    """--model as given, or the saved report's target (its dtype too, unless --dtype)."""
+    if model is not None:
+        return resolve(catalogue, model), dtype
+    if from_report is None:
+        raise click.UsageError("Missing option '--model' / '-m' (or --from-report REPORT "
+                               "with a report that names a model).", ctx)
+    saved = read_saved(from_report)
+    resolved = replay(catalogue, saved.target or {}, saved.path)
+    if resolved.requested is None:
+        raise click.UsageError(f"{from_report} names no model: pass --model.", ctx)
+    if not dtype_given(ctx) and saved.target_dtype in DTYPES:
+        dtype = saved.target_dtype or dtype
+    return resolved, dtype
 
 
 def _cannot_plan(model: ResolvedModel, fmt: str) -> None:
