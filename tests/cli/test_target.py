@@ -203,3 +203,24 @@ def test_probe_with_an_unknown_model_still_probes_and_warns(
     assert report["target"]["model"] == "acme/unheard-of-vl"
     assert report["probe"]["status"] == "skipped"
     assert code == 1  # a probe that did not pass fails the probe command, as before
+
+
+def test_fine_tune_directory_merges_the_card_its_config_names(tmp_path: Path) -> None:
+    """A local fine-tune whose config.json names a catalogue repo gets that card's windows;
+    the target stays the directory, live and on replay."""
+    root = write_model(tmp_path / "qwen2-vl-2b-instruct",
+                       config={**QWEN_CONFIG, "_name_or_path": "Qwen/Qwen2-VL-2B-Instruct"},
+                       tensors=QWEN_TENSORS)
+    old = env_file(tmp_path, "a100-cu124", {"packages": {"transformers": "4.44.2"}})
+    saved = tmp_path / "r.json"
+    code, _, _ = run("check", "--no-probe", "--from-report", str(old), "-m", str(root),
+                     "--format", "json", "-o", str(saved))
+    user = json.loads(saved.read_text())
+    assert code == 1 and "model-transformers-version" in ids(user)
+    assert user["target"]["model"] == str(root)
+    other = write_model(tmp_path / "plain", config=dict(QWEN_CONFIG), tensors=QWEN_TENSORS)
+    code, report = check("--from-report", str(old), "-m", str(other))
+    assert "model-transformers-version" not in ids(report)  # no card named: none applied
+    shutil.rmtree(root)
+    code, again = check("--from-report", str(saved))
+    assert again["findings"] == user["findings"] and again["target"] == user["target"]

@@ -61,8 +61,11 @@ def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
 def command(ctx: click.Context, model: str | None, gpus: str | None, from_report: str | None,
             dtype: str, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
-    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit (or the model is
-    unknown, so it cannot be sized), 2 bad input."""
+    """Plan memory per GPU and a device map.
+
+    Exit 0 fits (or the card gives no size: the plan says so), 1 does not fit (or the
+    model is unknown), 2 bad input.
+    """
     catalogue = load_knowledge(rules_dir).catalogue
     resolved, dtype = _target(ctx, catalogue, model, from_report, dtype)
     card = resolved.card
@@ -76,10 +79,14 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
         variants=tuple(c for c in catalogue.cards if c.family == card.family),
     )
     plan = make_plan(request)
-    code = 0 if plan.fits else 1
-    verdict = (f"Verdict: {'FITS' if plan.fits else 'DOES NOT FIT'} (exit {code}: "
-               + ("the model fits these GPUs)" if plan.fits else
-                  "the model does not fit these GPUs, or cannot be sized)"))
+    code = 1 if plan.sized and not plan.fits else 0
+    if not plan.sized:  # an unknown size is not "does not fit": nothing to gate on
+        verdict = ("Verdict: NOT SIZED (exit 0: the model's parameter count is unknown, so "
+                   "whether it fits is not known)")
+    else:
+        verdict = (f"Verdict: {'FITS' if plan.fits else 'DOES NOT FIT'} (exit {code}: "
+                   + ("the model fits these GPUs)" if plan.fits else
+                      "the model does not fit these GPUs)"))
     if fmt == "json":
         click.echo(json.dumps(plan.to_dict(), indent=2))
     elif fmt == "markdown":

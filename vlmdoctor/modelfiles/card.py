@@ -88,7 +88,7 @@ def card_from_facts(facts: ModelFacts, model_id: str, curated: ModelCard | None)
         reqs = replace(reqs, trust_remote_code=True)
     if curated is not None:
         return replace(
-            curated, native_dtype=native_dtype(facts) or curated.native_dtype,
+            curated, id=model_id, native_dtype=native_dtype(facts) or curated.native_dtype,
             params=_params(facts) or curated.params,
             architecture=_architecture(facts, curated.architecture),
             images=_images(facts, curated.images), requirements=reqs,
