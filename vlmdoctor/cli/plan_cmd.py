@@ -16,6 +16,7 @@ from vlmdoctor.plan import (
     make_plan,
     parse_gpus,
     plan_text_lines,
+    unplannable,
 )
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 
@@ -23,10 +24,13 @@ GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH10
              "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
 
 
-def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
+def inventory(gpus: str | None, from_report: str | None
+              ) -> tuple[tuple[GpuSpec, ...], tuple[str, ...]]:
+    """The GPUs to plan on, and why any GPU found here cannot be planned on."""
     if gpus is not None:
-        return parse_gpus(gpus)
-    return gpus_from_snapshot(load_environment(from_report))
+        return parse_gpus(gpus), ()
+    snapshot = load_environment(from_report)
+    return gpus_from_snapshot(snapshot), unplannable(snapshot)
 
 
 @click.command("plan")
@@ -52,8 +56,9 @@ def command(ctx: click.Context, model: str, gpus: str | None, from_report: str |
     """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit, 2 bad input."""
     catalogue = load_knowledge(rules_dir).catalogue
     card = catalogue.resolve(model)
+    found, excluded = inventory(gpus, from_report)
     request = PlanRequest(
-        card=card, gpus=inventory(gpus, from_report), dtype=dtype, context=context, batch=batch,
+        card=card, gpus=found, excluded=excluded, dtype=dtype, context=context, batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
         variants=tuple(c for c in catalogue.cards if c.family == card.family),
     )

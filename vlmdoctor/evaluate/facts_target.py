@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
@@ -114,7 +115,11 @@ def _unmet(ctx: Context, want_transformers: bool) -> Any:
         found = ctx.snapshot.packages.get(req.package)
         if (req.package == "transformers") != want_transformers or found is None:
             continue
-        if not SpecifierSet(req.spec).contains(found, prereleases=True):
+        try:
+            meets = SpecifierSet(req.spec).contains(Version(found), prereleases=True)
+        except InvalidVersion:
+            continue  # a version packaging cannot read is unknown: it neither meets nor misses
+        if not meets:
             out.append(_record(req, req.spec, found))
     return out
 
