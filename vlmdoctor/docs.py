@@ -1,6 +1,7 @@
-"""Generate docs/rules.md and docs/models.md from the rule base, so docs cannot drift.
+"""Generate docs/rules.md, docs/models.md (from the rule base) and docs/schema/*.schema.json
+(the shipped JSON Schemas), so docs cannot drift.
 
-    python -m vlmdoctor.docs          # rewrite both files
+    python -m vlmdoctor.docs          # rewrite them all
 """
 
 from __future__ import annotations
@@ -83,6 +84,13 @@ def models_markdown(knowledge: Knowledge) -> str:
 def write(docs: Path, knowledge: Knowledge) -> None:
     (docs / "rules.md").write_text(rules_markdown(knowledge), encoding="utf-8")
     (docs / "models.md").write_text(models_markdown(knowledge), encoding="utf-8")
+    from vlmdoctor.render.jsonfmt import dumps
+    from vlmdoctor.schemas import NAMES, schema
+
+    (docs / "schema").mkdir(exist_ok=True)
+    for name in NAMES:
+        (docs / "schema" / f"{name}.schema.json").write_text(dumps(schema(name)),
+                                                             encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ COMMANDS = {
     "env": "vlmdoctor.cli.env_cmd",
     "models": "vlmdoctor.cli.models_cmd",
     "rules": "vlmdoctor.cli.rules_cmd",
+    "schema": "vlmdoctor.cli.schema_cmd",
 }
 
 
