@@ -9,6 +9,7 @@ import click
 
 from vlmdoctor.cli.options import format_option, from_report_option, rules_option
 from vlmdoctor.cli.output import emit_report
+from vlmdoctor.cli.stdin_tail import read_tail
 from vlmdoctor.doctor import CheckRequest, run_check
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from vlmdoctor.knowledge import load_knowledge
@@ -16,6 +17,22 @@ from vlmdoctor.knowledge import load_knowledge
 MAX_TEXT = 4 * 1024 * 1024
 NO_MATCH = ("No known failure signature matched this text. For a bug report, attach the "
             "full traceback and `vlmdoctor check --model MODEL --format json` output.")
+
+
+def _read_stdin() -> tuple[str, str | None]:
+    """The end of standard input (where the final traceback is), in bounded memory."""
+    stream = sys.stdin
+    if stream is None:
+        raise InputError("no error text given and standard input is closed "
+                         "(pass the text as arguments)")
+    try:
+        if stream.isatty():
+            click.echo("Paste the error or log, then press Ctrl-D:", err=True)
+        tail = read_tail(stream.buffer, MAX_TEXT)
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputError(f"standard input: cannot read: {getattr(exc, 'strerror', None) or exc}"
+                         ) from None
+    return tail.text, tail.note()
 
 
 @click.command("explain")
@@ -30,12 +47,11 @@ def command(text: tuple[str, ...], model: str | None, from_report: str | None, f
 
     Exit 0 when a known cause was found, 1 when none matched, 2 on bad input.
     """
+    skipped_note = None
     if text:
         body = " ".join(text)
     else:
-        if sys.stdin.isatty():
-            click.echo("Paste the error or log, then press Ctrl-D:", err=True)
-        body = sys.stdin.read(MAX_TEXT)
+        body, skipped_note = _read_stdin()
     if not body.strip():
         raise InputError("no error text given (pass it as arguments or on standard input)")
     knowledge = load_knowledge(rules_dir)
@@ -45,10 +61,11 @@ def command(text: tuple[str, ...], model: str | None, from_report: str | None, f
     # The recognised causes first, then what else is wrong with this environment.
     others = [f for f in report.findings if f.id not in symptom_ids]
     report = dataclasses.replace(report, findings=tuple(matched + others))
+    notes = [n for n in (skipped_note, None if matched else NO_MATCH) if n]
     if fmt == "json":
         emit_report(report, "json", None)
-        if not matched:
-            click.echo(NO_MATCH, err=True)
+        for note in notes:
+            click.echo(note, err=True)
     else:
-        emit_report(report, "text", None, extra_lines=[] if matched else ["", NO_MATCH])
+        emit_report(report, "text", None, extra_lines=[line for n in notes for line in ("", n)])
     raise click.exceptions.Exit(EXIT_OK if matched else EXIT_FINDINGS)

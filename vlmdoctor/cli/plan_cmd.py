@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from vlmdoctor.cli.options import format_option, from_report_option, rules_option
+from vlmdoctor.cli.output import emit
 from vlmdoctor.doctor import load_environment
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.plan import (
@@ -19,6 +18,7 @@ from vlmdoctor.plan import (
     unplannable,
 )
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
+from vlmdoctor.render.jsonfmt import dumps
 
 GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH100, 2x24GiB, "
              "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
@@ -64,8 +64,8 @@ def command(ctx: click.Context, model: str, gpus: str | None, from_report: str |
     )
     plan = make_plan(request)
     if fmt == "json":
-        click.echo(json.dumps(plan.to_dict(), indent=2))
+        emit(lambda _: dumps(plan.to_dict()), None)
     else:
-        click.echo("\n".join(plan_text_lines(plan)))
+        emit(lambda _: [(line, "") for line in plan_text_lines(plan)], None)
     if not plan.fits:
         ctx.exit(1)
