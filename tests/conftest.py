@@ -55,3 +55,6 @@ import os as _os  # noqa: E402
 import tempfile as _tempfile  # noqa: E402
 
 _os.environ.setdefault("XDG_CACHE_HOME", _tempfile.mkdtemp(prefix="vlmdoctor-test-cache-"))
+# ... and the developer's Hugging Face cache out of --model resolution (a cached repo id
+# would be read from its files instead of the catalogue).
+_os.environ["HF_HUB_CACHE"] = _tempfile.mkdtemp(prefix="vlmdoctor-test-hub-")

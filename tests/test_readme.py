@@ -35,3 +35,22 @@ def test_ci_runs_the_readme_quick_start_check() -> None:
 def test_exit_code_table_matches_the_contract() -> None:
     rows = re.findall(r"^\| (\d+) \|", README, flags=re.M)
     assert rows == ["0", "1", "2", "3", "130"]
+
+
+def test_ci_runs_the_quick_start_before_torch_and_again_after() -> None:
+    run, test = quick_start()
+    lines = CI.splitlines()
+    check = run.split("&&", 1)[1].strip()
+    # the whole quick-start line, in a venv without torch
+    first = next(i for i, line in enumerate(lines) if line.startswith(run))
+    assert lines.index(test) > first
+    assert any(line.startswith(check) for line in lines[lines.index(test) + 1:])
+    assert not any("torch" in line and "install" in line
+                   for line in lines[:first] if not line.lstrip().startswith("#"))
+
+
+def test_slurm_prolog_names_the_model_it_checked() -> None:
+    prolog = README.split("### As a pre-job gate", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    assert 'model="${VLM_MODEL:-' in prolog
+    assert '--model "$model"' in prolog and "not fit for $model" in prolog
+    assert "$VLM_MODEL," not in prolog

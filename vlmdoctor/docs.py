@@ -57,7 +57,7 @@ def _card(card: ModelCard) -> list[str]:
                  + (f" (fallback: `{r.attn_fallback}`)" if r.attn_fallback else "")
                  + f"; trust_remote_code: {'yes' if r.trust_remote_code else 'no'}")
     for req in r.packages:
-        lines.append(f"- `{req.package}{req.spec}` ({req.severity}): {req.why}")
+        lines.append(f"- `{req.package}{req.shown_spec}` ({req.severity}): {req.why}")
     if r.python:
         lines.append(f"- Python `{r.python.spec}`: {r.python.why}")
     if card.placement.style != "contiguous" or card.placement.first_gpu:

@@ -10,20 +10,22 @@ from vlmdoctor.errors import InputError
 from vlmdoctor.evaluate.context import DTYPE_CHOICES, Context
 from vlmdoctor.evaluate.engine import evaluate
 from vlmdoctor.knowledge import Knowledge
-from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.report import Finding, JsonSection, Report, Target, summarize
 from vlmdoctor.reportfile import SavedEnvironment, read_saved
 from vlmdoctor.snapshot import Snapshot
+from vlmdoctor.target import ResolvedModel, replay, resolve
 
-# A later stage (planner, probe): (snapshot, card, dtype) -> (report section, findings).
-ExtraStage = Callable[[Snapshot, Optional[ModelCard], str],
+# A later stage (planner, probe): (snapshot, resolved model, dtype) -> (section, findings).
+# The resolved model carries the card, where the model came from (``source.local`` is the
+# directory of a local model) and the facts read from its files.
+ExtraStage = Callable[[Snapshot, ResolvedModel, str],
                       Tuple[Optional[JsonSection], Tuple[Finding, ...]]]
 
 
 @dataclass(frozen=True)
 class CheckRequest:
     model: str | None = None
-    dtype: str = "auto"
+    dtype: str | None = None  # None: auto, or the saved target's dtype with --from-report
     from_report: str | None = None
     fail_on: str = "error"
     text: str | None = None  # error text for `explain`
@@ -37,8 +39,31 @@ def load_environment(from_report: str | None,
     return collect().snapshot
 
 
-def resolve_model(knowledge: Knowledge, name: str | None) -> ModelCard | None:
-    return knowledge.catalogue.resolve(name) if name else None
+def resolve_target(request: CheckRequest, knowledge: Knowledge,
+                   saved: SavedEnvironment | None) -> tuple[ResolvedModel, str]:
+    """The model and dtype to evaluate: as requested, or the saved report's target unless
+    the maintainer overrides ``--model`` (the saved dtype then no longer applies)."""
+    if request.dtype is not None and request.dtype not in DTYPE_CHOICES:
+        raise InputError(f"unknown dtype {request.dtype!r}; use one of {', '.join(DTYPE_CHOICES)}")
+    if saved is None or request.model is not None:
+        return resolve(knowledge.catalogue, request.model), request.dtype or "auto"
+    model = replay(knowledge.catalogue, saved.target or {}, saved.path)
+    dtype = request.dtype
+    if dtype is None:
+        dtype = saved.target_dtype or "auto"
+        if dtype not in DTYPE_CHOICES:
+            raise InputError(f"{saved.path}: target.dtype {dtype!r} is not one of "
+                             f"{', '.join(DTYPE_CHOICES)}")
+    return model, dtype
+
+
+def model_unknown_findings(knowledge: Knowledge, snapshot: Snapshot,
+                           model: ResolvedModel) -> tuple[Finding, ...]:
+    """The ``model-unknown`` warning alone, for commands that run no other rules (probe)."""
+    if not model.unknown:
+        return ()
+    rules = [r for r in knowledge.rules if r.id == "model-unknown"]
+    return evaluate(rules, Context(snapshot=snapshot, tables=knowledge.tables, model=model))
 
 
 def run_check(
@@ -51,32 +76,33 @@ def run_check(
     saved: SavedEnvironment | None = None,
 ) -> Report:
     """``saved`` is ``request.from_report`` already read (callers that needed it too)."""
-    if request.dtype not in DTYPE_CHOICES:
-        raise InputError(f"unknown dtype {request.dtype!r}; use one of {', '.join(DTYPE_CHOICES)}")
-    card = resolve_model(knowledge, request.model)
     if request.from_report is not None:
         saved = saved or read_saved(request.from_report)
+    model, dtype = resolve_target(request, knowledge, saved)
+    if saved is not None:
         snapshot, redactions = saved.snapshot, saved.redactions
     else:
         collected = collect()
         snapshot, redactions = collected.snapshot, collected.redactions
-    ctx = Context(snapshot=snapshot, tables=knowledge.tables, card=card,
-                  dtype=request.dtype, text=request.text)
+    ctx = Context(snapshot=snapshot, tables=knowledge.tables, card=model.card,
+                  dtype=dtype, text=request.text, model=model)
     findings = list(evaluate(knowledge.rules, ctx))
     plan = probe = None
     if plan_stage is not None:
-        plan, extra = plan_stage(snapshot, card, request.dtype)
+        plan, extra = plan_stage(snapshot, model, dtype)
         findings.extend(extra)
     if probe_stage is not None:
-        probe, extra = probe_stage(snapshot, card, request.dtype)
+        probe, extra = probe_stage(snapshot, model, dtype)
         findings.extend(extra)
     ordered = tuple(sorted(findings, key=lambda f: f.sort_key()))
+    probe_status = None if probe is None else probe.to_dict().get("status")
     return Report(
         created_at=clock(),
-        target=Target(model=card.id if card else None, dtype=ctx.effective_dtype),
+        target=Target(model=model.model_id, dtype=ctx.effective_dtype,
+                      extra=model.report_fields()),
         environment=snapshot,
         findings=ordered,
-        summary=summarize(ordered, request.fail_on),
+        summary=summarize(ordered, request.fail_on, probe_status),
         redactions=redactions,
         plan=plan,
         probe=probe,

@@ -49,33 +49,60 @@ class JsonSection(Protocol):
 class Target:
     model: str | None = None
     dtype: str | None = None
+    # Additive keys (schema v1 readers ignore them): where the model came from and the
+    # model facts evaluation used, so --from-report replays them without the files.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "dtype": self.dtype, **self.extra}
 
 
 @dataclass(frozen=True)
 class Summary:
+    """Counts, and the verdict that the command's exit code states: ``fail`` exactly when
+    it exits 1. ``reason`` says why, in words, for each command's own meaning of the exit."""
+
     errors: int
     warnings: int
     infos: int
     verdict: str
+    reason: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.verdict == "fail" else 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"errors": self.errors, "warnings": self.warnings, "infos": self.infos,
-                "verdict": self.verdict}
+                "verdict": self.verdict, "exit_code": self.exit_code, "reason": self.reason}
 
 
-def summarize(findings: tuple[Finding, ...], fail_on: str) -> Summary:
+PROBE_FAILED = ("failed", "timeout")
+
+
+def summarize(findings: tuple[Finding, ...], fail_on: str,
+              probe_status: str | None = None) -> Summary:
+    """The verdict of `check`: findings at or above ``fail_on``, or a failed probe (which
+    fails the run whatever ``--fail-on`` says: the stack does not work)."""
     counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
-    return Summary(
-        errors=counts["error"], warnings=counts["warning"], infos=counts["info"],
-        verdict="fail" if fails(findings, fail_on) else "pass",
-    )
+    at_or_above = 0 if fail_on == "never" else sum(
+        1 for f in findings if SEVERITY_RANK[f.severity] <= SEVERITY_RANK[fail_on])
+    if probe_status in PROBE_FAILED:
+        verdict, reason = "fail", f"the probe {'timed out' if probe_status == 'timeout' else 'failed'}"
+    elif at_or_above:
+        verdict, reason = "fail", f"{at_or_above} finding(s) at or above --fail-on {fail_on}"
+    elif fail_on == "never":
+        verdict, reason = "pass", "--fail-on never: findings are reported, none fails the run"
+    else:
+        verdict, reason = "pass", f"nothing at or above --fail-on {fail_on}"
+    return Summary(errors=counts["error"], warnings=counts["warning"], infos=counts["info"],
+                   verdict=verdict, reason=reason)
 
 
-def fails(findings: tuple[Finding, ...], fail_on: str) -> bool:
-    if fail_on == "never":
-        return False
-    threshold = SEVERITY_RANK[fail_on]
-    return any(SEVERITY_RANK[f.severity] <= threshold for f in findings)
+def with_verdict(summary: Summary, passed: bool, reason: str) -> Summary:
+    """The same counts under another command's meaning of the exit (explain, probe)."""
+    return Summary(summary.errors, summary.warnings, summary.infos,
+                   "pass" if passed else "fail", reason)
 
 
 @dataclass(frozen=True)
@@ -88,13 +115,14 @@ class Report:
     redactions: tuple[str, ...] = ()
     plan: JsonSection | None = None
     probe: JsonSection | None = None
+    cluster: JsonSection | None = None  # additive: only in `cluster check` reports
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "vlmdoctor", "version": __version__},
             "created_at": self.created_at,
-            "target": {"model": self.target.model, "dtype": self.target.dtype},
+            "target": self.target.to_dict(),
             "environment": self.environment.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
             "plan": None if self.plan is None else self.plan.to_dict(),
@@ -102,3 +130,6 @@ class Report:
             "redactions": list(self.redactions),
             "summary": self.summary.to_dict(),
         }
+        if self.cluster is not None:
+            out["cluster"] = self.cluster.to_dict()
+        return out

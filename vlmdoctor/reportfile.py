@@ -18,6 +18,8 @@ class SavedEnvironment:
     target_model: str | None
     target_dtype: str | None
     probe: dict[str, Any] | None = None
+    target: dict[str, Any] | None = None  # the whole saved target (source, model facts)
+    path: str = ""
 
 
 def read_saved(path: str) -> SavedEnvironment:
@@ -58,11 +60,13 @@ def read_saved(path: str) -> SavedEnvironment:
             target_model=_opt_str(target.get("model")),
             target_dtype=_opt_str(target.get("dtype")),
             probe=data["probe"] if isinstance(data.get("probe"), dict) else None,
+            target=target,
+            path=shown,
         )
     if not any(key in data for key in ("host", "packages", "driver", "gpus", "torch")):
         raise InputError(f"{shown}: not a vlmdoctor report or snapshot "
                          "(no 'environment', 'host', 'packages' or 'gpus' key)")
-    return SavedEnvironment(Snapshot.from_dict(data, source=shown), (), None, None)
+    return SavedEnvironment(Snapshot.from_dict(data, source=shown), (), None, None, path=shown)
 
 
 def _opt_str(value: Any) -> str | None:

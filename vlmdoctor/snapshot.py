@@ -80,6 +80,9 @@ class Snapshot:
     network_interfaces: tuple[str, ...] | None = None
     unavailable: Mapping[str, str] = field(default_factory=dict)
     unknown: frozenset[str] = frozenset()
+    # Additive keys (schema v1 readers ignore them); None: not collected, i.e. unknown.
+    requirements: Mapping[str, tuple[str, ...]] | None = None
+    extensions: Mapping[str, Mapping[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "collected_at": self.collected_at}
@@ -100,6 +103,10 @@ class Snapshot:
         for name in SECTIONS:
             if name not in self.unknown:
                 out[name] = values[name]
+        if self.requirements is not None:
+            out["requirements"] = {k: list(v) for k, v in sorted(self.requirements.items())}
+        if self.extensions is not None:
+            out["extensions"] = {k: dict(v) for k, v in sorted(self.extensions.items())}
         return out
 
     @classmethod
@@ -131,6 +138,8 @@ class Snapshot:
             ),
             unavailable=reader.str_map(data, "unavailable"),
             unknown=unknown,
+            requirements=reader.requirements(data),
+            extensions=reader.extensions(data),
         )
 
 
@@ -212,6 +221,41 @@ class _Reader:
             if not isinstance(v, str) and not _plain_number(v):
                 raise self.fail(f"{key}.{k}", "a string")
             out[str(k)] = str(v)
+        return out
+
+    def requirements(self, data: Mapping[str, Any]) -> dict[str, tuple[str, ...]] | None:
+        value = data.get("requirements")
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.fail("requirements", "an object")
+        out: dict[str, tuple[str, ...]] = {}
+        for name, reqs in value.items():
+            if not isinstance(reqs, list) or not all(isinstance(r, str) for r in reqs):
+                raise self.fail(f"requirements.{name}", "a list of strings")
+            out[str(name)] = tuple(reqs)
+        return out
+
+    def extensions(self, data: Mapping[str, Any]) -> dict[str, dict[str, Any]] | None:
+        value = data.get("extensions")
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+            raise self.fail("extensions", "an object of objects")
+        out: dict[str, dict[str, Any]] = {}
+        for name, record in value.items():
+            clean: dict[str, Any] = {}
+            for key, item in record.items():
+                if item is None or isinstance(item, str):
+                    clean[str(key)] = item
+                elif isinstance(item, list) and all(isinstance(i, str) for i in item):
+                    clean[str(key)] = list(item)
+                elif isinstance(item, Mapping) and all(isinstance(i, str) for i in item.values()):
+                    clean[str(key)] = {str(k): v for k, v in item.items()}
+                else:
+                    raise self.fail(f"extensions.{name}.{key}",
+                                    "a string, a list of strings, an object of strings or null")
+            out[str(name)] = clean
         return out
 
     def gpu(self, raw: Mapping[str, Any], position: int) -> Gpu:

@@ -1,6 +1,6 @@
 """The stages `check` adds after the rules: the memory plan and the live probe.
 
-Each is a function (snapshot, card, dtype) -> (report section, findings), built here
+Each is a function (snapshot, resolved model, dtype) -> (report section, findings), built here
 from its collaborators so `doctor.run_check` stays ignorant of both.
 """
 
@@ -10,16 +10,17 @@ from typing import Any, Mapping
 
 from vlmdoctor.doctor import ExtraStage
 from vlmdoctor.knowledge import Knowledge
-from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.report import Finding, JsonSection
 from vlmdoctor.snapshot import Snapshot
+from vlmdoctor.target import ResolvedModel
 
 
 def planning(knowledge: Knowledge) -> ExtraStage:
     """Plan the model on the GPUs in the snapshot (none: no plan)."""
 
-    def stage(snapshot: Snapshot, card: ModelCard | None,
+    def stage(snapshot: Snapshot, model: ResolvedModel,
               dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
+        card = model.card
         if card is None or not snapshot.gpus:
             return None, ()
         from vlmdoctor.plan import (
@@ -44,8 +45,9 @@ def planning(knowledge: Knowledge) -> ExtraStage:
 def probing(timeout: float) -> ExtraStage:
     """Run the probe in a child of this interpreter (skipped when torch is absent)."""
 
-    def stage(snapshot: Snapshot, card: ModelCard | None,
+    def stage(snapshot: Snapshot, model: ResolvedModel,
               dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
+        card = model.card
         from vlmdoctor.probe import (
             ProbeRequest,
             ProbeResult,
@@ -69,7 +71,7 @@ def probing(timeout: float) -> ExtraStage:
 def saved_probe(section: Mapping[str, Any]) -> ExtraStage:
     """Replay the probe section of a saved report (`--from-report`)."""
 
-    def stage(snapshot: Snapshot, card: ModelCard | None,
+    def stage(snapshot: Snapshot, model: ResolvedModel,
               dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
         from vlmdoctor.probe import ProbeResult, probe_findings
 
@@ -77,7 +79,3 @@ def saved_probe(section: Mapping[str, Any]) -> ExtraStage:
         return result, probe_findings(result)
 
     return stage
-
-
-def probe_failed(section: JsonSection | None) -> bool:
-    return section is not None and section.to_dict().get("status") in ("failed", "timeout")

@@ -37,7 +37,8 @@ def test_clean_environment_exits_0(h100_report: Path) -> None:
     code, out, err = run("check", "--from-report", str(h100_report), "--format", "json")
     assert code == 0, err
     report = json.loads(out)
-    assert report["summary"] == {"errors": 0, "warnings": 0, "infos": 0, "verdict": "pass"}
+    assert report["summary"] == {"errors": 0, "warnings": 0, "infos": 0, "verdict": "pass",
+                                 "exit_code": 0, "reason": "nothing at or above --fail-on error"}
 
 
 def test_findings_exit_1(h100_report: Path) -> None:
@@ -64,9 +65,8 @@ def test_fail_on_warning_and_never(tmp_path: Path) -> None:
     (["check", "--dtype", "fp8"],
      "vlmdoctor: error: Invalid value for '--dtype': 'fp8' is not one of 'auto', 'bf16', "
      "'fp16', 'fp32'. (see 'vlmdoctor check --help')"),
-    (["check", "--no-probe", "--model", "minigemni-7b"],
-     "vlmdoctor: error: unknown model 'minigemni-7b' (did you mean: minigemini-7b, "
-     "minigemini-8x7b, minigemini-8b?); run 'vlmdoctor models' for the list"),
+    (["check", "--no-probe", "--model", "./no/such/ckpt"],
+     "vlmdoctor: error: ./no/such/ckpt: no such model directory"),
     (["check", "--from-report", "/nonexistent/report.json"],
      "vlmdoctor: error: /nonexistent/report.json: no such file"),
     (["rules", "show", "cuda-driver-to-old"],

@@ -10,6 +10,7 @@ import yaml
 from tests.conftest import FIXTURES, make_knowledge, snapshot
 from vlmdoctor.evaluate.context import Context
 from vlmdoctor.evaluate.engine import evaluate
+from vlmdoctor.target import ResolvedModel, replay, resolve
 
 RULE_FIXTURES = FIXTURES / "rules"
 KNOWLEDGE = make_knowledge()
@@ -25,10 +26,23 @@ def _cases(kind: str) -> list[Any]:
     return out
 
 
+def _model(case: dict[str, Any]) -> ResolvedModel | None:
+    """``model``: a catalogue name; ``unknown_model``: a name nothing knows; ``model_dir``:
+    a model directory under fixtures/modelfiles/ (its files read like --model DIR)."""
+    if case.get("model_dir"):
+        return resolve(KNOWLEDGE.catalogue, str(FIXTURES / "modelfiles" / case["model_dir"]))
+    if case.get("unknown_model"):
+        return replay(KNOWLEDGE.catalogue, {"model": case["unknown_model"]}, "fixture")
+    if case.get("model"):
+        return ResolvedModel(case["model"], KNOWLEDGE.catalogue.resolve(case["model"]))
+    return None
+
+
 def _fired(case: dict[str, Any]) -> list[str]:
-    card = KNOWLEDGE.catalogue.resolve(case["model"]) if case.get("model") else None
+    model = _model(case)
     ctx = Context(snapshot=snapshot(case["base"], case.get("patch")), tables=KNOWLEDGE.tables,
-                  card=card, dtype=case.get("dtype", "auto"), text=case.get("text"))
+                  card=model.card if model else None, dtype=case.get("dtype", "auto"),
+                  text=case.get("text"), model=model)
     return [f.id for f in evaluate(KNOWLEDGE.rules, ctx)]
 
 

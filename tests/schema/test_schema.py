@@ -89,7 +89,12 @@ def test_plan_json_is_valid_as_the_report_plan_section() -> None:
 def test_unknown_extra_keys_stay_valid() -> None:
     report = json.loads((GOLDEN / "mgm-34b-h100-cu117.json").read_text())
     extra = copy.deepcopy(report)
-    extra["cluster"] = {"world_size": 16}
+    extra["cluster"] = {  # the additive cluster section (docs/cluster.md), with a future key
+        "launcher": "slurm", "world_size": 16, "rank": 0, "role": "coordinator",
+        "nodes_expected": 16, "nodes_seen": 16, "local_verdict": "pass",
+        "rendezvous": {"address": "gpu01:29500", "status": "ok", "seconds": 1.0},
+        "nodes": [], "missing_ranks": [], "drift": [], "layers": [], "suspect_nodes": [],
+        "timings": {"deadline_s": 60.0}, "topology": {"future": True}}
     extra["future_section"] = [1, 2, 3]
     extra["target"]["source"] = {"kind": "directory", "path": "/models/x", "revision": None}
     extra["environment"]["new_fact"] = {"anything": True}

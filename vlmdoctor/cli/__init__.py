@@ -23,6 +23,8 @@ COMMANDS = {
     "models": "vlmdoctor.cli.models_cmd",
     "rules": "vlmdoctor.cli.rules_cmd",
     "schema": "vlmdoctor.cli.schema_cmd",
+    "cluster": "vlmdoctor.cli.cluster_cmd",
+    "compare": "vlmdoctor.cli.compare_cmd",
 }
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 
 from vlmdoctor.cli.options import (
+    dtype_given,
+    dtype_option,
     fail_on_option,
     format_option,
     from_report_option,
+    model_option,
     output_option,
     rules_option,
 )
@@ -18,14 +21,14 @@ from vlmdoctor.evaluate.context import DTYPE_CHOICES
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.report import Report
 from vlmdoctor.reportfile import read_saved
-from vlmdoctor.stages import planning, probe_failed, probing, saved_probe
+from vlmdoctor.stages import planning, probing, saved_probe
 
 
 @click.command("check")
-@click.option("--model", "-m", metavar="MODEL", default=None,
-              help="Model id, alias or Hugging Face repo id (see 'vlmdoctor models').")
-@click.option("--dtype", type=click.Choice(DTYPE_CHOICES), default="auto", show_default=True,
-              help="dtype the model will run in; auto = the model's native dtype.")
+@model_option()
+@dtype_option(tuple(d for d in DTYPE_CHOICES if d != "auto"),
+              help="dtype the model will run in; auto = the model's native dtype (with "
+                   "--from-report and no --dtype: the report's dtype).")
 @from_report_option
 @format_option(("text", "json", "markdown"))
 @output_option
@@ -35,7 +38,8 @@ from vlmdoctor.stages import planning, probe_failed, probing, saved_probe
 @click.option("--probe-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
               metavar="SECONDS", help="Hard limit for the probe.")
 @rules_option
-def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
+@click.pass_context
+def command(ctx: click.Context, model: str | None, dtype: str, from_report: str | None, fmt: str,
             output: str | None, fail_on: str, no_probe: bool, probe_timeout: float,
             rules_dir: str | None) -> None:
     """Check this environment (or a saved report) for a model; print findings with fixes."""
@@ -46,12 +50,13 @@ def command(model: str | None, dtype: str, from_report: str | None, fmt: str,
         probe_stage = saved_probe(saved.probe) if saved.probe is not None else None
     elif not no_probe:
         probe_stage = probing(probe_timeout)
-    request = CheckRequest(model=model, dtype=dtype, from_report=from_report, fail_on=fail_on)
+    request = CheckRequest(model=model, dtype=dtype if dtype_given(ctx) else None,
+                           from_report=from_report, fail_on=fail_on)
     report = run_check(request, knowledge, plan_stage=planning(knowledge),
                        probe_stage=probe_stage, saved=saved)
     emit_report(report, fmt, output, extra_lines=_stage_lines(report))
-    failed = report.summary.verdict == "fail" or probe_failed(report.probe)
-    raise click.exceptions.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+    # The verdict states the exit: findings at or above --fail-on, or a failed probe.
+    raise click.exceptions.Exit(EXIT_FINDINGS if report.summary.verdict == "fail" else EXIT_OK)
 
 
 def _stage_lines(report: Report) -> list[str]:

@@ -62,8 +62,9 @@ def _run(group: click.Group, argv: list[str] | None) -> int:
     try:
         result = group.main(args=argv, prog_name="vlmdoctor", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
-        return EXIT_USAGE
+        # A bare `vlmdoctor` (or `vlmdoctor rules`) asks for help: give it, successfully.
+        click.echo(exc.ctx.get_help() if exc.ctx else "")
+        return 0
     except click.NoSuchOption as exc:
         close = f" (did you mean {exc.possibilities[0]}?)" if exc.possibilities else ""
         where = f"'{exc.ctx.command_path} --help'" if exc.ctx else "'vlmdoctor --help'"

@@ -7,12 +7,19 @@ import sys
 
 import click
 
-from vlmdoctor.cli.options import format_option, from_report_option, rules_option
+from vlmdoctor.cli.options import (
+    format_option,
+    from_report_option,
+    model_option,
+    output_option,
+    rules_option,
+)
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.cli.stdin_tail import read_tail
 from vlmdoctor.doctor import CheckRequest, run_check
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from vlmdoctor.knowledge import load_knowledge
+from vlmdoctor.report import with_verdict
 
 MAX_TEXT = 4 * 1024 * 1024
 NO_MATCH = ("No known failure signature matched this text. For a bug report, attach the "
@@ -37,12 +44,13 @@ def _read_stdin() -> tuple[str, str | None]:
 
 @click.command("explain")
 @click.argument("text", nargs=-1)
-@click.option("--model", "-m", metavar="MODEL", default=None, help="The model that failed.")
+@model_option(help="The model that failed.")
 @from_report_option
-@format_option(("text", "json"))
+@format_option(("text", "json", "markdown"))
+@output_option
 @rules_option
 def command(text: tuple[str, ...], model: str | None, from_report: str | None, fmt: str,
-            rules_dir: str | None) -> None:
+            output: str | None, rules_dir: str | None) -> None:
     """Explain an error message or log (arguments, or standard input when none are given).
 
     Exit 0 when a known cause was found, 1 when none matched, 2 on bad input.
@@ -60,12 +68,16 @@ def command(text: tuple[str, ...], model: str | None, from_report: str | None, f
     matched = [f for f in report.findings if f.id in symptom_ids]
     # The recognised causes first, then what else is wrong with this environment.
     others = [f for f in report.findings if f.id not in symptom_ids]
-    report = dataclasses.replace(report, findings=tuple(matched + others))
+    # explain's exit says whether a cause was recognised, and so does its verdict.
+    reason = (f"{len(matched)} known failure cause(s) recognised" if matched
+              else "no known failure signature matched")
+    report = dataclasses.replace(report, findings=tuple(matched + others),
+                                 summary=with_verdict(report.summary, bool(matched), reason))
     notes = [n for n in (skipped_note, None if matched else NO_MATCH) if n]
-    if fmt == "json":
-        emit_report(report, "json", None)
+    if fmt == "text":
+        emit_report(report, "text", output, extra_lines=[line for n in notes for line in ("", n)])
+    else:
+        emit_report(report, fmt, output)
         for note in notes:
             click.echo(note, err=True)
-    else:
-        emit_report(report, "text", None, extra_lines=[line for n in notes for line in ("", n)])
     raise click.exceptions.Exit(EXIT_OK if matched else EXIT_FINDINGS)

@@ -62,6 +62,7 @@ def emit(render: Callable[[bool], str | list[Line]], output: str | None) -> None
                 write_lines(rendered, handle, False)
     except OSError as exc:
         raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    print(f"vlmdoctor: wrote {output}", file=sys.stderr, flush=True)
 
 
 def emit_report(report: Report, fmt: str, output: str | None,

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from vlmdoctor.cli.options import format_option, from_report_option, rules_option
+from vlmdoctor.cli.options import (
+    dtype_option,
+    format_option,
+    from_report_option,
+    model_option,
+    resolved_dtype,
+    rules_option,
+)
 from vlmdoctor.cli.output import emit
 from vlmdoctor.doctor import load_environment
 from vlmdoctor.knowledge import load_knowledge
@@ -19,6 +28,9 @@ from vlmdoctor.plan import (
 )
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 from vlmdoctor.render.jsonfmt import dumps
+from vlmdoctor.render.safe import md_fence
+from vlmdoctor.render.text import Line
+from vlmdoctor.target import ResolvedModel, resolve
 
 GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH100, 2x24GiB, "
              "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
@@ -34,11 +46,10 @@ def inventory(gpus: str | None, from_report: str | None
 
 
 @click.command("plan")
-@click.option("--model", "-m", required=True, help="Model id, alias or Hugging Face repo id.")
+@model_option(required=True)
 @click.option("--gpus", default=None, help=GPUS_HELP)
 @from_report_option
-@click.option("--dtype", type=click.Choice(DTYPES), default=None,
-              help="Precision (default: the model's native dtype).")
+@dtype_option(DTYPES, help="Precision; auto = the model's native dtype.")
 @click.option("--context", type=int, default=DEFAULT_CONTEXT, show_default=True,
               help="Text tokens the KV cache holds (prompt + generated).")
 @click.option("--new-tokens", type=int, default=0, show_default=True,
@@ -48,24 +59,58 @@ def inventory(gpus: str | None, from_report: str | None
               help="Images per sequence.")
 @click.option("--max-pixels", type=int, default=None, help="Pixel budget per image.")
 @rules_option
-@format_option(("text", "json"))
+@format_option(("text", "json", "markdown"))
 @click.pass_context
 def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
-            dtype: str | None, context: int, new_tokens: int, batch: int, images: int,
+            dtype: str, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
-    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit, 2 bad input."""
+    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit (or the model is
+    unknown, so it cannot be sized), 2 bad input."""
     catalogue = load_knowledge(rules_dir).catalogue
-    card = catalogue.resolve(model)
+    resolved = resolve(catalogue, model)
+    card = resolved.card
+    if card is None:
+        _cannot_plan(resolved, fmt)
+        ctx.exit(1)
+        return
     found, excluded = inventory(gpus, from_report)
     request = PlanRequest(
-        card=card, gpus=found, excluded=excluded, dtype=dtype, context=context, batch=batch,
+        card=card, gpus=found, excluded=excluded, dtype=resolved_dtype(dtype), context=context,
+        batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
         variants=tuple(c for c in catalogue.cards if c.family == card.family),
     )
     plan = make_plan(request)
+    code = 0 if plan.fits else 1
+    verdict = (f"Verdict: {'FITS' if plan.fits else 'DOES NOT FIT'} (exit {code}: "
+               + ("the model fits these GPUs)" if plan.fits else
+                  "the model does not fit these GPUs, or cannot be sized)"))
+    lines = plan_text_lines(plan)
     if fmt == "json":
         emit(lambda _: dumps(plan.to_dict()), None)
+    elif fmt == "markdown":
+        fence = md_fence(lines)
+        emit(lambda _: _lines([f"## vlmdoctor plan: {plan.model_name}", "", f"**{verdict}**",
+                               "", f"{fence}text", *lines, fence]), None)
     else:
-        emit(lambda _: [(line, "") for line in plan_text_lines(plan)], None)
-    if not plan.fits:
-        ctx.exit(1)
+        emit(lambda _: _lines([*lines, "", verdict]), None)
+    if code:
+        ctx.exit(code)
+
+
+def _lines(texts: list[str]) -> list[Line]:
+    return [(text, "") for text in texts]
+
+
+def _cannot_plan(model: ResolvedModel, fmt: str) -> None:
+    close = ", ".join(model.suggestions) or "none"
+    reason = (f"unknown model {model.requested!r}: not in the catalogue (closest: {close}), "
+              "not a model directory, and not a repo in the local Hugging Face cache")
+    hint = ("point --model at the model's files (./path/to/model, or a repo id already in "
+            "the Hugging Face cache): it is sized from its config and safetensors headers")
+    if fmt == "json":
+        click.echo(json.dumps({"model": model.requested, "fits": None, "error": reason,
+                               "suggestions": list(model.suggestions), "hint": hint}, indent=2))
+    else:
+        click.echo(f"Cannot plan: {reason}.\nTo size it, {hint}.\n\n"
+                   "Verdict: CANNOT PLAN (exit 1: the model cannot be sized)")

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from vlmdoctor.collect.envvars import select_env
+from vlmdoctor.collect.extensions import read_extensions
 from vlmdoctor.collect.host import network_interfaces, read_host, read_python
 from vlmdoctor.collect.nvml import NvmlApi, PynvmlApi, read_inventory_bounded
-from vlmdoctor.collect.packages import installed_packages
+from vlmdoctor.collect.packages import Distribution, installed_distributions
+from vlmdoctor.collect.requirements import stack_requirements
 from vlmdoctor.collect.toolkit import read_toolkit
 from vlmdoctor.collect.torchbuild import read_torch_build
 from vlmdoctor.snapshot import Snapshot
@@ -26,6 +28,22 @@ class Collected:
     redactions: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Installed:
+    """What the distributions on the path say: versions, declared requirements, builds."""
+
+    packages: dict[str, str]
+    requirements: dict[str, tuple[str, ...]] | None = None
+    extensions: dict[str, dict[str, Any]] | None = None
+
+
+def read_installed() -> Installed:
+    dists: dict[str, Distribution] = installed_distributions()
+    return Installed(packages={name: d.version for name, d in dists.items()},
+                     requirements=stack_requirements(dists),
+                     extensions=read_extensions(dists))
+
+
 def now_utc() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
@@ -33,7 +51,7 @@ def now_utc() -> str:
 def collect_snapshot(
     nvml: NvmlApi | None = None,
     environ: Mapping[str, str] | None = None,
-    packages: Callable[[], dict[str, str]] = installed_packages,
+    packages: Callable[[], dict[str, str] | Installed] = read_installed,
     clock: Callable[[], str] = now_utc,
 ) -> Collected:
     environ = os.environ if environ is None else environ
@@ -55,17 +73,21 @@ def collect_snapshot(
     if interfaces is None:
         unavailable["network_interfaces"] = "socket.if_nameindex() is not available here"
 
+    found = packages()
+    installed = found if isinstance(found, Installed) else Installed(packages=found)
     snapshot = Snapshot(
         collected_at=clock(),
         host=read_host(),
         python=read_python(),
         driver=inventory.driver,
         gpus=inventory.gpus,
-        packages=packages(),
+        packages=installed.packages,
         torch=torch,
         cuda_toolkit=toolkit,
         env=env,
         network_interfaces=interfaces,
         unavailable=unavailable,
+        requirements=installed.requirements,
+        extensions=installed.extensions,
     )
     return Collected(snapshot, redactions)

@@ -11,32 +11,43 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 _NORMALIZE = re.compile(r"[-_.]+")
+
+
+class Distribution(NamedTuple):
+    version: str
+    path: str  # the .dist-info or .egg-info directory
 
 
 def normalize(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
-def installed_packages(paths: Iterable[str] | None = None) -> dict[str, str]:
-    found: dict[str, str] = {}
+def installed_distributions(paths: Iterable[str] | None = None) -> dict[str, Distribution]:
+    """Every distribution on the path, first on sys.path wins (as the import system does)."""
+    found: dict[str, Distribution] = {}
     for entry in sys.path if paths is None else paths:
         try:
             names = sorted(os.listdir(entry or "."))
         except OSError:
             continue
         for name in names:
+            path = os.path.join(entry or ".", name)
             if name.endswith(".dist-info"):
-                parsed = _from_dist_info(name) or _from_metadata(os.path.join(entry or ".", name))
+                parsed = _from_dist_info(name) or _from_metadata(path)
             elif name.endswith(".egg-info"):
-                parsed = _from_metadata(os.path.join(entry or ".", name))
+                parsed = _from_metadata(path)
             else:
                 continue
             if parsed is not None:
-                found.setdefault(normalize(parsed[0]), parsed[1])  # first on sys.path wins
+                found.setdefault(normalize(parsed[0]), Distribution(parsed[1], path))
     return found
+
+
+def installed_packages(paths: Iterable[str] | None = None) -> dict[str, str]:
+    return {name: dist.version for name, dist in installed_distributions(paths).items()}
 
 
 def _from_dist_info(dirname: str) -> tuple[str, str] | None:

@@ -10,6 +10,7 @@ from vlmdoctor.snapshot import Snapshot
 if TYPE_CHECKING:  # the knowledge layer imports the fact registry; avoid the cycle
     from vlmdoctor.knowledge.cards import ModelCard
     from vlmdoctor.knowledge.tables import CudaTables
+    from vlmdoctor.target import ResolvedModel
 
 DTYPE_CHOICES = ("auto", "bf16", "fp16", "fp32")
 
@@ -41,6 +42,9 @@ class Context:
     card: ModelCard | None = None
     dtype: str = "auto"
     text: str | None = None  # error text pasted into `vlmdoctor explain`
+    # How --model was resolved (name as given, source, the model's own facts); None when
+    # the caller only has a card (rule fixtures, older callers).
+    model: ResolvedModel | None = None
 
     @property
     def effective_dtype(self) -> str | None:

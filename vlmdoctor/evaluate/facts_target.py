@@ -9,11 +9,31 @@ from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.knowledge.cards import shown_spec
 
 
 @fact("target.model", "str", "Canonical id of the --model (null when none was given)")
 def _model(ctx: Context, _: str) -> Any:
     return ctx.card.id if ctx.card else None
+
+
+@fact("target.model_unknown", "str",
+      "--model as given when it names no catalogue model, directory or cached repo")
+def _unknown(ctx: Context, _: str) -> Any:
+    return ctx.model.requested if ctx.model is not None and ctx.model.unknown else None
+
+
+@fact("target.model_suggestions", "list", "The closest catalogue ids to an unknown --model")
+def _suggestions(ctx: Context, _: str) -> Any:
+    return list(ctx.model.suggestions) if ctx.model is not None else []
+
+
+@fact("target.hf_cache", "str", "The Hugging Face cache directory --model repo ids are looked up in")
+def _hf_cache(ctx: Context, _: str) -> Any:
+    from vlmdoctor.collect.host import home_relative
+    from vlmdoctor.modelfiles.locate import hub_cache
+
+    return home_relative(str(hub_cache(ctx.snapshot.env))) if ctx.model is not None else None
 
 
 @fact("target.dtype", "str", "Effective dtype: --dtype, or the model's native dtype for auto")
@@ -95,13 +115,14 @@ def _transformers_fix(ctx: Context, _: str) -> Any:
     return None
 
 
-RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references")
+RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
+               "requirer", "requirer_version", "requirement", "requirers", "built_for")
 
 
 def _record(req: Any, spec: str, found: str | None) -> dict[str, Any]:
-    return {"package": req.package, "spec": spec, "found": found, "why": req.why,
+    return {"package": req.package, "spec": shown_spec(spec), "found": found, "why": req.why,
             "severity": req.severity, "references": list(req.references),
-            "fix": list(req.fix) or [f"pip install '{req.package}{req.spec}'"]}
+            "fix": list(req.fix) or [f"pip install '{req.package}{req.shown_spec}'"]}
 
 
 def _unmet(ctx: Context, want_transformers: bool) -> Any:
@@ -146,8 +167,8 @@ def _packages_missing(ctx: Context, _: str) -> Any:
         if req.package in ctx.snapshot.packages or req.severity != "error":
             continue
         entry = seen.setdefault(req.package, _record(req, req.spec, None))
-        if req.spec not in entry["spec"].split(","):
-            entry["spec"] = f"{entry['spec']},{req.spec}"
+        if req.shown_spec and req.shown_spec not in entry["spec"].split(","):
+            entry["spec"] = shown_spec(f"{entry['spec']},{req.shown_spec}")
     return list(seen.values())
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from vlmdoctor.evaluate import facts_compat, facts_target  # noqa: F401 - registration
+from vlmdoctor.evaluate import (  # noqa: F401 - registration
+    facts_compat,
+    facts_extensions,
+    facts_stack,
+    facts_target,
+)
 from vlmdoctor.evaluate.facts import FACTS, Fact, lookup, value_of
 
 __all__ = ["FACTS", "Fact", "lookup", "value_of"]

@@ -132,6 +132,18 @@ class PackageRequirement:
     fix: tuple[str, ...]
     references: tuple[str, ...]
 
+    @property
+    def shown_spec(self) -> str:
+        """The specifier as people read it: '>=0' (any version) says nothing, so it is ''."""
+        return shown_spec(self.spec)
+
+
+_ANY_VERSION = re.compile(r"^\s*>=\s*0(\.0)*\s*$")
+
+
+def shown_spec(spec: str) -> str:
+    return ",".join(p.strip() for p in spec.split(",") if p.strip() and not _ANY_VERSION.match(p))
+
 
 @dataclass(frozen=True)
 class PythonRequirement:

@@ -22,6 +22,14 @@ class Catalogue:
     cards: tuple[ModelCard, ...]
 
     def resolve(self, name: str) -> ModelCard:
+        card = self.find(name)
+        if card is None:
+            raise InputError(f"unknown model {name!r}{self._suggest(name)}; "
+                             "run 'vlmdoctor models' for the list")
+        return card
+
+    def find(self, name: str) -> ModelCard | None:
+        """The card ``name`` names, None when none does; ambiguous names are input errors."""
         wanted = name.strip().lower()
         squashed = _squash(wanted)
         exact = [c for c in self.cards if wanted in (n.lower() for n in c.names())]
@@ -32,17 +40,21 @@ class Catalogue:
         if len(exact) > 1:
             ids = ", ".join(sorted(c.id for c in exact))
             raise InputError(f"model {name!r} is ambiguous: it names {ids}")
-        raise InputError(f"unknown model {name!r}{self._suggest(name)}; "
-                         "run 'vlmdoctor models' for the list")
+        return None
 
-    def _suggest(self, name: str) -> str:
+    def suggestions(self, name: str) -> tuple[str, ...]:
+        """Up to three catalogue ids closest to ``name``."""
         lowered = {n.lower(): c.id for c in self.cards for n in c.names()}
         close = difflib.get_close_matches(name.lower(), list(lowered), n=8, cutoff=0.5)
         ids: list[str] = []
         for match in close:
             if lowered[match] not in ids:
                 ids.append(lowered[match])
-        return f" (did you mean: {', '.join(ids[:3])}?)" if ids else ""
+        return tuple(ids[:3])
+
+    def _suggest(self, name: str) -> str:
+        ids = self.suggestions(name)
+        return f" (did you mean: {', '.join(ids)}?)" if ids else ""
 
 
 def load_catalogue(directory: Path, display_root: Path | None = None) -> Catalogue:

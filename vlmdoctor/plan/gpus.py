@@ -62,10 +62,15 @@ _UNITS = {"GIB": GIB, "G": GIB, "MIB": MIB, "TIB": 1 << 40,
           "GB": 10**9, "MB": 10**6, "TB": 10**12}
 
 
+# Words in the names NVML prints ("NVIDIA A100-SXM4-80GB", "Tesla V100-PCIE-32GB",
+# "NVIDIA H100 80GB HBM3") that name the vendor, brand or form factor, not the GPU.
+_NOISE = frozenset({"NVIDIA", "TESLA", "GEFORCE", "SXM", "SXM2", "SXM3", "SXM4", "SXM5",
+                    "PCIE", "HBM2", "HBM2E", "HBM3", "HBM3E"})
+
+
 def _canon(name: str) -> str:
-    squashed = re.sub(r"[\s_]", "", name.upper())
-    squashed = re.sub(r"^(NVIDIA|TESLA)-?", "", squashed)
-    squashed = squashed.replace("GEFORCE", "").replace("RTX-", "RTX")
+    words = [w for w in re.split(r"[\s_\-]+", name.upper()) if w and w not in _NOISE]
+    squashed = "-".join(words).replace("RTX-", "RTX")
     return ALIASES.get(squashed, squashed)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from vlmdoctor import __version__
 from vlmdoctor.render.jsonfmt import report_json
 from vlmdoctor.render.safe import md_cell, md_fence, printable
-from vlmdoctor.render.summary import environment_lines
+from vlmdoctor.render.summary import environment_lines, model_lines
 from vlmdoctor.report import Report
 
 
@@ -15,13 +15,15 @@ def report_markdown(report: Report) -> str:
         f"## vlmdoctor {__version__} report: {printable(report.target.model or 'no model')}"
         + (f" ({printable(report.target.dtype)})" if report.target.dtype else ""),
         "",
-        f"**Verdict: {s.verdict.upper()}**: {s.errors} error(s), {s.warnings} warning(s), "
-        f"{s.infos} info",
+        f"**Verdict: {s.verdict.upper()}** (exit {s.exit_code}"
+        + (f": {md_cell(s.reason)}" if s.reason else "")
+        + f"): {s.errors} error(s), {s.warnings} warning(s), {s.infos} info",
         "",
         "| | |",
         "|---|---|",
     ]
-    out += [f"| {md_cell(k)} | {md_cell(v)} |" for k, v in environment_lines(report.environment)]
+    rows = model_lines(report.target.extra) + environment_lines(report.environment)
+    out += [f"| {md_cell(k)} | {md_cell(v)} |" for k, v in rows]
     out.append("")
     if report.findings:
         out.append("### Findings")

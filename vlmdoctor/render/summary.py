@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from vlmdoctor.snapshot import Snapshot
 
 KEY_PACKAGES = ("torch", "torchvision", "transformers", "accelerate", "flash-attn",
@@ -41,3 +43,24 @@ def environment_lines(snap: Snapshot) -> list[tuple[str, str]]:
         if section != "driver":
             rows.append((f"unavailable {section}", reason))
     return rows
+
+
+def model_lines(target: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Where a model read from files came from, and what its files said (one row)."""
+    source, facts = target.get("source"), target.get("model_facts")
+    if not isinstance(source, Mapping) or source.get("kind") in (None, "catalogue"):
+        return []
+    where = f"{source.get('kind')} {source.get('path') or ''}".strip()
+    if source.get("revision"):
+        where += f" @ revision {str(source['revision'])[:12]}"
+    bits: list[str] = []
+    if isinstance(facts, Mapping):
+        total = (facts.get("params") or {}).get("total")
+        bits += [str(facts.get("model_type") or "model_type unknown")]
+        if isinstance(total, int):
+            bits.append(f"{total:,} params")
+        if facts.get("dtype"):
+            bits.append(str(facts["dtype"]))
+        if facts.get("transformers_version"):
+            bits.append(f"saved with transformers {facts['transformers_version']}")
+    return [("model", where + (f" ({', '.join(bits)})" if bits else ""))]

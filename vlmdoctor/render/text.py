@@ -7,7 +7,7 @@ from typing import IO
 
 from vlmdoctor import __version__
 from vlmdoctor.render.safe import printable
-from vlmdoctor.render.summary import environment_lines
+from vlmdoctor.render.summary import environment_lines, model_lines
 from vlmdoctor.report import Finding, Report
 from vlmdoctor.snapshot import Snapshot
 
@@ -15,6 +15,7 @@ Line = tuple[str, str]  # (text, rich style)
 _MARK = {"error": ("x", "bold red"), "warning": ("!", "bold yellow"), "info": ("i", "cyan")}
 _HEAD = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 WIDTH = 100
+MAX_REFERENCES = 2  # in text; JSON and Markdown keep them all
 
 
 def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
@@ -24,11 +25,11 @@ def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
     verdict_style = "bold red" if s.verdict == "fail" else "bold green"
     lines: list[Line] = [
         (f"vlmdoctor {__version__} report: {target}{dtype}", "bold"),
-        (f"Verdict: {s.verdict.upper()}  ({s.errors} error(s), {s.warnings} warning(s), "
-         f"{s.infos} info)", verdict_style),
+        (verdict_line(report), verdict_style),
         ("", ""),
     ]
-    lines += [(f"  {k:<13} {v}", "dim") for k, v in environment_lines(report.environment)]
+    rows = model_lines(report.target.extra) + environment_lines(report.environment)
+    lines += [(f"  {k:<13} {v}", "dim") for k, v in rows]
     for severity in ("error", "warning", "info"):
         group = [f for f in report.findings if f.severity == severity]
         if group:
@@ -42,6 +43,14 @@ def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
     return lines
 
 
+def verdict_line(report: Report) -> str:
+    """The verdict with the exit code it means, then the counts: never contradict the exit."""
+    s = report.summary
+    why = f": {s.reason}" if s.reason else ""
+    return (f"Verdict: {s.verdict.upper()} (exit {s.exit_code}{why})  {s.errors} error(s), "
+            f"{s.warnings} warning(s), {s.infos} info")
+
+
 def finding_lines(finding: Finding) -> list[Line]:
     mark, style = _MARK[finding.severity]
     lines: list[Line] = [("", ""), (f"  {mark} [{finding.id}] {finding.title}", style)]
@@ -52,8 +61,11 @@ def finding_lines(finding: Finding) -> list[Line]:
         for command in finding.fix:
             lines.append((f"        {command}" if command.startswith("#") else f"        $ {command}",
                           "green"))
-    for ref in finding.references:
+    for ref in finding.references[:MAX_REFERENCES]:
         lines.append((f"      see {ref}", "dim"))
+    if len(finding.references) > MAX_REFERENCES:
+        more = len(finding.references) - MAX_REFERENCES
+        lines.append((f"      (+{more} more source(s) in --format json)", "dim"))
     return lines
 
 

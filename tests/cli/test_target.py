@@ -1,0 +1,152 @@
+"""--model beyond the catalogue: unknown names, model directories, the HF cache, and the
+saved target replayed by --from-report (issue 8 §1-§2, issue 11 replay)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.test_cli import run
+from tests.conftest import environment
+from tests.modelfiles.tiny import (
+    QWEN_CONFIG,
+    QWEN_PREPROCESSOR,
+    QWEN_TENSORS,
+    write_cache,
+    write_model,
+)
+
+
+def env_file(tmp_path: Path, base: str, patch: dict[str, Any] | None = None) -> Path:
+    path = tmp_path / f"{base}.json"
+    path.write_text(json.dumps(environment(base, patch)))
+    return path
+
+
+def check(*args: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = run("check", "--no-probe", "--format", "json", *args)
+    assert out, err
+    return code, json.loads(out)
+
+
+def ids(report: dict[str, Any]) -> list[str]:
+    return [f["id"] for f in report["findings"]]
+
+
+def test_unknown_model_is_a_warning_and_the_environment_is_still_checked(
+        tmp_path: Path) -> None:
+    old_driver = env_file(tmp_path, "a100-cu124", {"driver": {"version": "470.57.02",
+                                                              "cuda": "11.4"}})
+    code, report = check("--from-report", str(old_driver), "-m", "minigemni-7b")
+    assert code == 1  # the driver error, not the unknown name
+    assert ids(report) == ["cuda-driver-too-old", "model-unknown"]
+    unknown = report["findings"][1]
+    assert unknown["severity"] == "warning"
+    assert unknown["title"] == ("Unknown model 'minigemni-7b': model checks skipped, "
+                                "environment checked")
+    assert "(closest: minigemini-7b, minigemini-8x7b, minigemini-8b)" in unknown["message"]
+    assert unknown["fix"][0].startswith("vlmdoctor check --model ./path/to/model")
+    assert report["target"] == {"model": "minigemni-7b", "dtype": None, "source": None}
+
+    healthy = env_file(tmp_path, "a100-cu124")
+    assert check("--from-report", str(healthy), "-m", "acme/unheard-of-vl")[0] == 0
+    assert check("--from-report", str(healthy), "-m", "acme/unheard-of-vl",
+                 "--fail-on", "warning")[0] == 1
+
+
+def test_unknown_model_in_explain_and_plan(tmp_path: Path) -> None:
+    healthy = env_file(tmp_path, "a100-cu124")
+    code, out, _ = run("explain", "-m", "acme/unheard-of-vl", "--from-report", str(healthy),
+                       "--format", "json", "CUDA out of memory. Tried to allocate 2.00 GiB")
+    assert code == 0
+    assert "model-unknown" in ids(json.loads(out))
+    code, out, err = run("plan", "-m", "acme/unheard-of-vl", "--gpus", "1xA100-80GB")
+    assert (code, err) == (1, "")
+    assert out.startswith("Cannot plan: unknown model 'acme/unheard-of-vl': not in the "
+                          "catalogue (closest: none), not a model directory, and not a repo "
+                          "in the local Hugging Face cache.\n")
+    code, out, _ = run("plan", "-m", "minigemni-7b", "--gpus", "T4", "--format", "json")
+    assert code == 1
+    assert json.loads(out)["fits"] is None
+    assert json.loads(out)["suggestions"] == ["minigemini-7b", "minigemini-8x7b", "minigemini-8b"]
+
+
+def test_issue_11_from_report_replays_the_saved_model_and_dtype(tmp_path: Path) -> None:
+    """A failing InternVL bf16 report must not re-check as PASS without --model."""
+    t4 = env_file(tmp_path, "t4-cu121")
+    first = tmp_path / "user.json"
+    code, _, _ = run("check", "--no-probe", "--from-report", str(t4), "-m", "internvl2-8b",
+                     "--dtype", "bf16", "--format", "json", "-o", str(first))
+    assert code == 1
+    user = json.loads(first.read_text())
+    assert "bf16-unsupported-gpu" in ids(user)
+    code, again = check("--from-report", str(first))
+    assert code == 1
+    assert again["findings"] == user["findings"]
+    assert again["target"] == user["target"] == {
+        "model": "internvl2-8b", "dtype": "bf16",
+        "source": {"kind": "catalogue", "path": None, "revision": None}}
+    # The maintainer's overrides win.
+    code, fp16 = check("--from-report", str(first), "--dtype", "fp16")
+    assert "bf16-unsupported-gpu" not in ids(fp16) and fp16["target"]["dtype"] == "fp16"
+    code, other = check("--from-report", str(first), "-m", "llava-1.5-7b-hf")
+    assert other["target"]["model"] == "llava-1.5-7b-hf"
+    assert other["target"]["dtype"] == "fp16"  # the saved dtype belonged to the old model
+
+
+def test_bad_saved_target_is_an_input_error(tmp_path: Path) -> None:
+    report = {"environment": environment("t4-cu121"),
+              "target": {"model": "x", "dtype": "fp8"}}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report))
+    code, _, err = run("check", "--no-probe", "--from-report", str(path))
+    assert (code, err) == (2, f"vlmdoctor: error: {path}: target.dtype 'fp8' is not one of "
+                              "auto, bf16, fp16, fp32\n")
+    report["target"] = {"model": "x", "dtype": "fp16", "source": {"kind": "directory"}}
+    path.write_text(json.dumps(report))
+    code, _, err = run("check", "--no-probe", "--from-report", str(path))
+    assert (code, err) == (2, f"vlmdoctor: error: {path}: target.source is 'directory' but "
+                              "the report has no target.model_facts\n")
+
+
+def test_model_directory_is_read_and_replayed_without_the_files(tmp_path: Path) -> None:
+    root = write_model(tmp_path / "ckpt", config=dict(QWEN_CONFIG), tensors=QWEN_TENSORS,
+                       preprocessor=QWEN_PREPROCESSOR)
+    t4 = env_file(tmp_path, "t4-cu121")
+    saved = tmp_path / "report.json"
+    code, _, _ = run("check", "--no-probe", "--from-report", str(t4), "-m", str(root),
+                       "--format", "json", "-o", str(saved))
+    assert code == 1
+    user = json.loads(saved.read_text())
+    assert ids(user) == ["bf16-unsupported-gpu"]  # config.json says bfloat16; a T4 has none
+    target = user["target"]
+    assert target["model"] == str(root) and target["dtype"] == "bf16"
+    assert target["source"] == {"kind": "directory", "path": str(root), "revision": None}
+    assert target["model_facts"]["params"]["total"] == 59424
+    assert user["plan"]["per_gpu"][0]["weights_bytes"] == 59424 * 2  # sized from the headers
+    shutil.rmtree(root)
+    code, again = check("--from-report", str(saved))
+    assert code == 1
+    assert again["findings"] == user["findings"]
+    assert again["target"] == target
+    assert again["plan"] == user["plan"]
+
+
+def test_hf_cache_repo_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "hub"
+    revision = "4f" * 20
+    write_cache(cache, "acme/Tiny-VL", revision, config=dict(QWEN_CONFIG), tensors=QWEN_TENSORS,
+                preprocessor=QWEN_PREPROCESSOR)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    a100 = env_file(tmp_path, "a100-cu124")
+    code, report = check("--from-report", str(a100), "-m", "acme/Tiny-VL")
+    assert code == 0
+    assert report["target"]["model"] == "acme/Tiny-VL"
+    assert report["target"]["source"] == {
+        "kind": "hf-cache", "revision": revision,
+        "path": str(cache / "models--acme--Tiny-VL" / "snapshots" / revision)}
+    assert report["target"]["model_facts"]["repo_id"] == "acme/Tiny-VL"

@@ -1,0 +1,102 @@
+"""Reading Requires-Dist fast, what the snapshot keeps, and evaluation for the snapshot's
+interpreter (not the one running vlmdoctor)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import make_knowledge, snapshot
+from vlmdoctor.collect.packages import installed_distributions
+from vlmdoctor.collect.requirements import read_requires, stack_requirements
+from vlmdoctor.evaluate.context import Context
+from vlmdoctor.evaluate.engine import evaluate
+from vlmdoctor.evaluate.requirements import merged, satisfiable
+from vlmdoctor.snapshot import Snapshot
+
+METADATA = """Metadata-Version: 2.1
+Name: numba
+Version: 0.60.0
+Requires-Dist: llvmlite<0.44,>=0.43.0dev0
+Requires-Dist: numpy<2.1,
+ >=1.22
+Requires-Dist: scipy; extra == "test"
+Requires-Dist: colorama; platform_system == "Windows" and extra == "cli"
+
+Requires-Dist: this is the description, not a header
+"""
+
+
+def _site(tmp_path: Path) -> Path:
+    dist = tmp_path / "numba-0.60.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(METADATA)
+    egg = tmp_path / "oldpkg-1.0-py3.11.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.0\nName: oldpkg\nVersion: 1.0\n")
+    (egg / "requires.txt").write_text("numpy<2\n\n[:python_version < \"3.8\"]\nsix\n\n[gui]\ntk\n")
+    plain = tmp_path / "tqdm-4.66.5.dist-info"
+    plain.mkdir()
+    (plain / "METADATA").write_text("Name: tqdm\nRequires-Dist: colorama; platform_system == 'Windows'\n")
+    return tmp_path
+
+
+def test_reads_headers_only_and_unfolds(tmp_path: Path) -> None:
+    dist = installed_distributions([str(_site(tmp_path))])["numba"]
+    assert list(read_requires(dist.path)) == [
+        "llvmlite<0.44,>=0.43.0dev0", "numpy<2.1, >=1.22", 'scipy; extra == "test"',
+        'colorama; platform_system == "Windows" and extra == "cli"']
+
+
+def test_egg_info_sections_become_markers(tmp_path: Path) -> None:
+    dist = installed_distributions([str(_site(tmp_path))])["oldpkg"]
+    assert list(read_requires(dist.path)) == [
+        "numpy<2", 'six ; (python_version < "3.8")', 'tk ; extra == "gui"']
+
+
+def test_snapshot_keeps_stack_requirements_without_extras(tmp_path: Path) -> None:
+    kept = stack_requirements(installed_distributions([str(_site(tmp_path))]))
+    assert kept == {"numba": ("llvmlite<0.44,>=0.43.0dev0", "numpy<2.1, >=1.22"),
+                    "oldpkg": ("numpy<2",)}
+
+
+def test_requirements_round_trip_and_old_reports_lack_them() -> None:
+    snap = snapshot("a100-cu124", {"requirements": {"vllm": ["torch==2.4.0"]}})
+    assert Snapshot.from_dict(snap.to_dict()) == snap
+    assert snapshot("a100-cu124").requirements is None
+    assert "requirements" not in snapshot("a100-cu124").to_dict()
+
+
+def _findings(patch: dict[str, object], model: str | None = None) -> list[tuple[str, str, str]]:
+    knowledge = make_knowledge()
+    card = knowledge.catalogue.resolve(model) if model else None
+    ctx = Context(snapshot=snapshot("a100-cu124", patch), tables=knowledge.tables, card=card)
+    return [(f.id, f.severity, f.fix[0]) for f in evaluate(knowledge.rules, ctx)
+            if f.id.startswith("package-requirement")]
+
+
+def test_markers_follow_the_snapshot_python_not_this_one() -> None:
+    patch = {"packages": {"numba": "0.56.4", "numpy": "1.26.4"},
+             "requirements": {"numba": ["numpy<1.24; python_version == '3.10'",
+                                        "importlib-metadata; python_version < '3.9'"]}}
+    assert _findings(patch) == [("package-requirement-unmet", "warning",
+                                 "pip install 'numpy<1.24'")]
+    patch["python"] = {"version": "3.8.18", "implementation": "CPython"}
+    assert [f[0] for f in _findings(patch)] == ["package-requirement-missing"]
+
+
+def test_core_packages_are_errors_and_one_command_fixes_all() -> None:
+    patch = {"packages": {"tokenizers": "0.21.0", "numba": "0.60.0", "numpy": "2.1.2"},
+             "requirements": {"transformers": ["tokenizers<0.21,>=0.20", "numpy>=1.17"],
+                              "numba": ["numpy<2.1,>=1.22"]}}
+    command = "pip install 'numpy<2.1,>=1.17,>=1.22' 'tokenizers<0.21,>=0.20'"
+    assert _findings(patch) == [
+        ("package-requirement-unmet", "error", command),
+        ("package-requirement-unmet", "warning", command)]
+
+
+def test_satisfiable() -> None:
+    assert satisfiable(merged(["<2.1", ">=1.22"]))
+    assert satisfiable(merged([">1.0", "<1.0.1"]))
+    assert not satisfiable(merged(["==2.4.0", "==2.5.1"]))
+    assert not satisfiable(merged([">=2", "<2"]))
+    assert satisfiable(merged(["~=2.4", "!=2.4.1"]))

@@ -1,0 +1,143 @@
+"""Which torch a compiled extension was built for, against the installed torch.
+
+Evidence, all read from files (see collect/extensions.py): the version's local label
+(flash-attn release wheels: ``2.5.8+cu122torch2.3cxx11abiFALSE``; vLLM and xFormers
+CUDA variants: ``+cu118``), DeepSpeed's recorded ``torch_info`` for prebuilt ops, and
+torch's C++ ABI from its CMake config (pip wheels switched to the CXX11 ABI with 2.6).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from vlmdoctor.snapshot import Snapshot
+
+_FLASH = re.compile(r"cu(\d+)torch(\d+)\.(\d+)(?:cxx11abi(TRUE|FALSE))?", re.I)
+_CUDA_LABEL = re.compile(r"^cu(\d{2,3})$")
+CUDA_LABELLED = ("vllm", "xformers")
+
+
+@dataclass(frozen=True)
+class Build:
+    package: str
+    found: str
+    torch: str | None = None  # major.minor
+    cuda_major: int | None = None
+    cxx11_abi: str | None = None  # "0" or "1"
+    prebuilt: str | None = None  # what was compiled ahead of time, when not everything
+
+
+@dataclass(frozen=True)
+class Installed:
+    torch: str | None  # major.minor
+    cuda_major: int | None
+    cxx11_abi: str | None
+
+
+def installed_torch(snapshot: Snapshot) -> Installed | None:
+    torch = snapshot.torch
+    if torch is None or not torch.version:
+        return None
+    try:
+        version = Version(torch.version)
+    except InvalidVersion:
+        return None
+    cuda = _major(torch.cuda)
+    abi = ((snapshot.extensions or {}).get("torch") or {}).get("cxx11_abi")
+    official = version.local is None or version.local.startswith(("cu", "cpu"))
+    if abi is None and official and version.release >= (2, 6):
+        abi = "1"  # official wheels from 2.6 on are CXX11-ABI only (pytorch#143423, #146200)
+    return Installed(f"{version.major}.{version.minor}", cuda, abi if abi in ("0", "1") else None)
+
+
+def _major(text: str | None) -> int | None:
+    try:
+        return Version(text).major if text else None
+    except InvalidVersion:
+        return None
+
+
+def builds(snapshot: Snapshot) -> list[Build]:
+    out: list[Build] = []
+    packages = snapshot.packages
+    flash = packages.get("flash-attn")
+    match = _FLASH.search(flash or "")
+    if flash and match:
+        abi = {"TRUE": "1", "FALSE": "0"}.get((match.group(4) or "").upper())
+        out.append(Build("flash-attn", flash, f"{match.group(2)}.{match.group(3)}",
+                         _cuda_major(match.group(1)), abi))
+    for name in CUDA_LABELLED:
+        version = packages.get(name) or ""
+        label = _CUDA_LABEL.match(version.partition("+")[2])
+        if label:
+            out.append(Build(name, version, cuda_major=_cuda_major(label.group(1))))
+    deepspeed = ((snapshot.extensions or {}).get("deepspeed") or {}).get("build")
+    if isinstance(deepspeed, dict) and deepspeed.get("ops_prebuilt") and "deepspeed" in packages:
+        out.append(Build("deepspeed", packages["deepspeed"], deepspeed.get("version"),
+                         _major(deepspeed.get("cuda_version")) or None,
+                         prebuilt=deepspeed.get("ops_prebuilt")))
+    return out
+
+
+def _cuda_major(digits: str) -> int:
+    """cu118 and cu122 carry major and minor; flash-attn's cu11/cu12 the major only."""
+    if len(digits) == 3 or (len(digits) == 2 and digits[0] != "1"):
+        return int(digits[:-1])
+    return int(digits)
+
+
+def mismatches(build: Build, torch: Installed) -> list[str]:
+    out = []
+    if build.torch and torch.torch and build.torch != torch.torch:
+        out.append(f"torch {build.torch} (installed: {torch.torch})")
+    if build.cuda_major and torch.cuda_major and build.cuda_major != torch.cuda_major:
+        out.append(f"CUDA {build.cuda_major}.x (torch has CUDA {torch.cuda_major}.x)")
+    if build.cxx11_abi and torch.cxx11_abi and build.cxx11_abi != torch.cxx11_abi:
+        out.append(f"C++ ABI cxx11abi{_abi(build.cxx11_abi)} (torch: cxx11abi{_abi(torch.cxx11_abi)})")
+    return out
+
+
+def _at_least(major_minor: str | None, floor: tuple[int, int]) -> bool:
+    try:
+        return Version(major_minor or "0").release >= floor
+    except InvalidVersion:
+        return False
+
+
+def _abi(flag: str) -> str:
+    return "TRUE" if flag == "1" else "FALSE"
+
+
+def fix(build: Build, torch: Installed) -> str:
+    base = build.found.partition("+")[0]
+    if build.package == "flash-attn":
+        label = _FLASH.search(build.found)
+        cuda = (label.group(1) if label and build.cuda_major == torch.cuda_major
+                else str(torch.cuda_major or 12))
+        abi = torch.cxx11_abi or ("1" if _at_least(torch.torch, (2, 6)) else "0")
+        wheel = f"flash_attn-{base}+cu{cuda}torch{torch.torch}cxx11abi{_abi(abi)}"
+        return (f"pip install --no-cache-dir --force-reinstall --no-deps --no-build-isolation "
+                f"'flash-attn=={base}'   # builds for this torch; or the release wheel {wheel}-*.whl")
+    if build.package == "deepspeed":
+        return (f"DS_BUILD_OPS=0 pip install --no-cache-dir --force-reinstall --no-deps "
+                f"'deepspeed=={base}'   # ops then build just in time for this torch")
+    return (f"pip install --force-reinstall --no-deps '{build.package}=={base}'"
+            "   # the default CUDA build")
+
+
+def records(snapshot: Snapshot) -> list[dict[str, Any]] | None:
+    torch = installed_torch(snapshot)
+    if torch is None:
+        return None
+    out = []
+    for build in builds(snapshot):
+        wrong = mismatches(build, torch)
+        if wrong:
+            out.append({"package": build.package, "found": build.found,
+                        "built_for": "; ".join(wrong), "severity": "error",
+                        "fix": fix(build, torch)})
+    return out

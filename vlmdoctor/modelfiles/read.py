@@ -1,0 +1,107 @@
+"""Read a located model directory into ``ModelFacts`` (config, headers, processor)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from vlmdoctor.errors import InputError
+from vlmdoctor.modelfiles import config as cfgmod
+from vlmdoctor.modelfiles.components import COMPONENTS, component
+from vlmdoctor.modelfiles.facts import ModelFacts
+from vlmdoctor.modelfiles.images import image_budget
+from vlmdoctor.modelfiles.locate import ModelSource
+from vlmdoctor.modelfiles.safetensors import TensorInfo, read_header
+
+MAX_JSON = 16 * 1024 * 1024  # a config or index larger than this is not one
+MAX_CODE_FILES = 200
+
+
+def read_model(source: ModelSource) -> ModelFacts:
+    root = source.local
+    if root is None:
+        raise InputError(f"{source.path}: no local files to read")
+    shown = source.path or str(root)
+    cfg = _json(root / "config.json", f"{shown}/config.json", required=True)
+    pre = _json(root / "preprocessor_config.json", f"{shown}/preprocessor_config.json")
+    files, missing = _weight_files(root, shown)
+    tensors = [t for f in files for t in read_header(root / f, f"{shown}/{f}")]
+    params, dtypes, nbytes = _count(tensors)
+    name = cfg.get("_name_or_path")
+    types = cfgmod.model_types(cfg)
+    version = cfg.get("transformers_version")
+    return ModelFacts(
+        name_or_path=name if isinstance(name, str) and name else None,
+        repo_id=source.repo_id,
+        model_type=types[0] if types else None,
+        model_types=types,
+        architectures=tuple(a for a in cfg.get("architectures") or () if isinstance(a, str)),
+        auto_map=cfgmod.auto_map(cfg),
+        dtype=cfgmod.saved_dtype(cfg),
+        transformers_version=version if isinstance(version, str) else None,
+        params=params,
+        storage_dtypes=dtypes,
+        weight_bytes=nbytes if tensors else None,
+        weight_files=tuple(files),
+        missing_files=tuple(missing),
+        geometry=cfgmod.geometry(cfg),
+        images=image_budget(pre, cfg),
+        quantization=cfgmod.quantization(cfg),
+        files=_code_files(root),
+    )
+
+
+def _json(path: Path, shown: str, required: bool = False) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > MAX_JSON:
+            raise InputError(f"{shown}: larger than {MAX_JSON // (1024 * 1024)} MiB; "
+                             "not a model config")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if required:
+            raise InputError(f"{shown}: not found (expected a Hugging Face model directory "
+                             "with config.json)") from None
+        return {}
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{shown}: malformed JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{shown}: expected a JSON object")
+    return data
+
+
+def _weight_files(root: Path, shown: str) -> tuple[list[str], list[str]]:
+    """The safetensors files to read, and shards the index names that are absent."""
+    index = sorted(root.glob("*.safetensors.index.json"))
+    if index:
+        data = _json(index[0], f"{shown}/{index[0].name}")
+        weight_map = data.get("weight_map")
+        if not isinstance(weight_map, dict):
+            raise InputError(f"{shown}/{index[0].name}: expected a 'weight_map' object")
+        names = sorted({v for v in weight_map.values() if isinstance(v, str)})
+        safe = [n for n in names if "/" not in n and not n.startswith(".")]
+        return ([n for n in safe if (root / n).is_file()],
+                [n for n in safe if not (root / n).is_file()])
+    return sorted(p.name for p in root.glob("*.safetensors") if p.is_file()), []
+
+
+def _count(tensors: list[TensorInfo]) -> tuple[dict[str, int], dict[str, str], int]:
+    params: Counter[str] = Counter()
+    kinds: dict[str, Counter[str]] = {c: Counter() for c in COMPONENTS}
+    for t in tensors:
+        part = component(t.name)
+        params[part] += t.count
+        kinds[part][t.dtype] += t.count
+    out = {c: params[c] for c in COMPONENTS if params[c]}
+    if out:
+        out["total"] = sum(params.values())
+    dtypes = {c: kinds[c].most_common(1)[0][0] for c in COMPONENTS if kinds[c]}
+    return out, dtypes, sum(t.nbytes for t in tensors)
+
+
+def _code_files(root: Path) -> tuple[str, ...]:
+    found = sorted(p.name for p in root.glob("*.py") if p.is_file())  # remote code sits at the top
+    return tuple(found[:MAX_CODE_FILES])
