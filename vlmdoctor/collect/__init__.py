@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from vlmdoctor.collect.envvars import select_env
 from vlmdoctor.collect.extensions import read_extensions
 from vlmdoctor.collect.host import network_interfaces, read_host, read_python
-from vlmdoctor.collect.nvml import NvmlApi, PynvmlApi, read_inventory_bounded
+from vlmdoctor.collect.nvml import Inventory, NvmlApi, PynvmlApi, read_inventory_bounded
 from vlmdoctor.collect.packages import Distribution, installed_distributions
 from vlmdoctor.collect.requirements import stack_requirements
 from vlmdoctor.collect.toolkit import read_toolkit
@@ -57,7 +58,7 @@ def collect_snapshot(
     environ = os.environ if environ is None else environ
     unavailable: dict[str, str] = {}
 
-    inventory = read_inventory_bounded(nvml if nvml is not None else PynvmlApi())
+    inventory = _inventory(nvml)
     unavailable.update(inventory.unavailable)
 
     torch, torch_reason = read_torch_build()
@@ -89,5 +90,17 @@ def collect_snapshot(
         unavailable=unavailable,
         requirements=installed.requirements,
         extensions=installed.extensions,
+        unknown=inventory.unknown,
     )
     return Collected(snapshot, redactions)
+
+
+def _inventory(nvml: NvmlApi | None) -> Inventory:
+    """A given NvmlApi (tests) in-process; the live driver in a child process (POSIX)."""
+    if nvml is not None:
+        return read_inventory_bounded(nvml)
+    if sys.platform == "win32":
+        return read_inventory_bounded(PynvmlApi())
+    from vlmdoctor.collect.nvml_isolated import read_inventory_isolated
+
+    return read_inventory_isolated()
