@@ -6,7 +6,8 @@ hits both alike. Prints each median and the ratio. No assertions: speed is measu
 not in the unit tests.
 
     python benchmarks/gate_speed.py [--runs 15] [--model minigemini-34b] [--nvml DIR]
-
+    python benchmarks/gate_speed.py --model fixtures/modelfiles/qwen-tiny   # a model directory
+    python benchmarks/gate_speed.py --model ''   # no model at all
 When an NVML library is visible (the driver's, or ``--nvml DIR`` holding a
 libnvidia-ml.so.1, e.g. the fake one tests/collect/fake_nvml/fake_nvml.c builds), it
 also times the NVML reader child alone (vlmdoctor.collect.nvml_isolated) against
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,14 +34,23 @@ def doctor_argv(model: str | None) -> list[str]:
     script = Path(sys.executable).with_name("vlmdoctor")
     base = [str(script)] if script.exists() else [sys.executable, "-m", "vlmdoctor"]
     argv = [*base, "check", "--no-probe", "--fail-on", "never"]
-    return argv + (["--model", model] if model else [])
+    return argv + (["--model", model] if model else [])  # '' = no --model
+
+
+CPU: dict[str, list[float]] = {}
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
+    """Wall seconds; the child's CPU seconds (user + sys) go to ``CPU``: on a loaded machine
+    CPU time is the steadier of the two."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                           cwd=ROOT, timeout=300, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(argv[-1], []).append(after.ru_utime - before.ru_utime
+                                         + after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         sys.exit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
     return elapsed
@@ -56,6 +67,9 @@ def main() -> None:
     if args.nvml:
         env["LD_LIBRARY_PATH"] = os.pathsep.join(
             [str(Path(args.nvml).resolve()), *filter(None, [env.get("LD_LIBRARY_PATH")])])
+    # An installed package has its .pyc files (pip compiles them), and torch's are there
+    # already: compare like with like, so let the warm-up run write vlmdoctor's too.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     collect_env = [sys.executable, "-m", "torch.utils.collect_env"]
     doctor = doctor_argv(args.model)
     if shutil.which(sys.executable) is None:
@@ -76,6 +90,10 @@ def main() -> None:
     print(f"torch.utils.collect_env        median {med_b * 1000:7.1f} ms  "
           f"(min {min(b) * 1000:.1f}, max {max(b) * 1000:.1f})")
     print(f"ratio (doctor / collect_env):  1/{med_b / med_a:.1f}  ({med_a / med_b:.3f})")
+    cpu_a = statistics.median(CPU[doctor[-1]][1:])
+    cpu_b = statistics.median(CPU[collect_env[-1]][1:])
+    print(f"CPU time (user+sys) medians:   {cpu_a * 1000:.1f} ms vs {cpu_b * 1000:.1f} ms, "
+          f"ratio 1/{cpu_b / cpu_a:.1f}")
     child = nvml_child_times(env, args.runs)
     if child:
         med_c = statistics.median(child)

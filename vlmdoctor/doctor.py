@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
 from vlmdoctor.collect import Collected, collect_snapshot, now_utc
@@ -10,6 +9,7 @@ from vlmdoctor.errors import InputError
 from vlmdoctor.evaluate.context import DTYPE_CHOICES, Context
 from vlmdoctor.evaluate.engine import evaluate
 from vlmdoctor.knowledge import Knowledge
+from vlmdoctor.record import record
 from vlmdoctor.report import Finding, JsonSection, Report, Target, summarize
 from vlmdoctor.reportfile import SavedEnvironment, read_saved
 from vlmdoctor.snapshot import Snapshot
@@ -22,7 +22,7 @@ ExtraStage = Callable[[Snapshot, ResolvedModel, str],
                       Tuple[Optional[JsonSection], Tuple[Finding, ...]]]
 
 
-@dataclass(frozen=True)
+@record
 class CheckRequest:
     model: str | None = None
     dtype: str | None = None  # None: auto, or the saved target's dtype with --from-report
@@ -94,7 +94,10 @@ def run_check(
     if probe_stage is not None:
         probe, extra = probe_stage(snapshot, model, dtype)
         findings.extend(extra)
-    ordered = tuple(sorted(findings, key=lambda f: f.sort_key()))
+    # A stage that measured the truth withdraws the rule findings it proves wrong.
+    withdrawn = {w for f in findings for w in f.evidence.get("withdraws") or ()}
+    ordered = tuple(sorted((f for f in findings if f.id not in withdrawn),
+                           key=lambda f: f.sort_key()))
     probe_status = None if probe is None else probe.to_dict().get("status")
     return Report(
         created_at=clock(),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
 from vlmdoctor import __version__
+from vlmdoctor.record import field, record
 from vlmdoctor.snapshot import Snapshot
 
 SCHEMA_VERSION = 1
@@ -14,7 +14,7 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 FAIL_ON = ("error", "warning", "never")
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     id: str
     severity: str
@@ -45,7 +45,7 @@ class JsonSection(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     model: str | None = None
     dtype: str | None = None
@@ -57,7 +57,7 @@ class Target:
         return {"model": self.model, "dtype": self.dtype, **self.extra}
 
 
-@dataclass(frozen=True)
+@record
 class Summary:
     """Counts, and the verdict that the command's exit code states: ``fail`` exactly when
     it exits 1. ``reason`` says why, in words, for each command's own meaning of the exit."""
@@ -105,7 +105,7 @@ def with_verdict(summary: Summary, passed: bool, reason: str) -> Summary:
                    "pass" if passed else "fail", reason)
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     created_at: str
     target: Target

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
 
 
-@dataclass(frozen=True)
+@record
 class SavedEnvironment:
     snapshot: Snapshot
     redactions: tuple[str, ...]

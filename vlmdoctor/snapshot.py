@@ -8,10 +8,10 @@ names of unknown sections so rules can tell the two apart.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.record import field, fields, record
 
 SCHEMA_VERSION = 1
 MAX_INT = 2**53  # JSON numbers beyond this are not exact in most readers
@@ -23,7 +23,7 @@ SECTIONS = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Host:
     os: str | None = None
     os_release: str | None = None
@@ -32,20 +32,20 @@ class Host:
     libc: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PythonInfo:
     version: str | None = None
     implementation: str | None = None
     executable: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Driver:
     version: str | None = None
     cuda: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Gpu:
     index: int
     name: str | None = None
@@ -54,19 +54,19 @@ class Gpu:
     compute_capability: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TorchBuild:
     version: str | None = None
     cuda: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CudaToolkit:
     nvcc: str | None = None
     cuda_home: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     collected_at: str | None = None
     host: Host | None = None
@@ -158,7 +158,7 @@ def _plain_number(value: Any) -> bool:
 def _obj(value: Any) -> Any:
     if value is None:
         return None
-    return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    return {k: getattr(value, k) for k in fields(value)}
 
 
 class _Reader:
@@ -199,7 +199,7 @@ class _Reader:
             return None
         if not isinstance(value, Mapping):
             raise self.fail(key, "an object or null")
-        names = kind.__dataclass_fields__
+        names = fields(kind)
         return kind(**{n: self.opt_str(value, n, f"{key}.") for n in names})
 
     def list_of(self, data: Mapping[str, Any], key: str, item: type[Any]) -> list[Any]:
@@ -243,9 +243,9 @@ class _Reader:
         if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
             raise self.fail("extensions", "an object of objects")
         out: dict[str, dict[str, Any]] = {}
-        for name, record in value.items():
+        for name, entry in value.items():
             clean: dict[str, Any] = {}
-            for key, item in record.items():
+            for key, item in entry.items():
                 if item is None or isinstance(item, str):
                     clean[str(key)] = item
                 elif isinstance(item, list) and all(isinstance(i, str) for i in item):

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from vlmdoctor.doctor import ExtraStage
 from vlmdoctor.knowledge import Knowledge
+from vlmdoctor.knowledge.tables import CudaTables
 from vlmdoctor.report import Finding, JsonSection
 from vlmdoctor.snapshot import Snapshot
 from vlmdoctor.target import ResolvedModel
@@ -42,8 +43,11 @@ def planning(knowledge: Knowledge) -> ExtraStage:
     return stage
 
 
-def probing(timeout: float) -> ExtraStage:
-    """Run the probe in a child of this interpreter (skipped when torch is absent)."""
+def probing(timeout: float, tables: CudaTables | None = None) -> ExtraStage:
+    """Run the probe in a child of this interpreter (skipped when torch is absent).
+
+    With ``tables``, what the imported torch reports (CUDA, arch list) is compared with
+    the wheel table; a disagreement is a finding, and the real build wins."""
 
     def stage(snapshot: Snapshot, model: ResolvedModel,
               dtype: str) -> tuple[JsonSection | None, tuple[Finding, ...]]:
@@ -63,7 +67,14 @@ def probing(timeout: float) -> ExtraStage:
                 family=card.family if card else None,
                 hf_model_type=card.hf_model_type if card else None,
                 dtype=None if dtype == "auto" else dtype, timeout=timeout))
-        return result, probe_findings(result)
+        findings = probe_findings(result)
+        truth = result.evidence.get("torch_build")
+        if tables is not None and isinstance(truth, Mapping):
+            from vlmdoctor.evaluate.torchtruth import compare
+
+            differs = compare(snapshot, tables, truth)
+            findings += (differs,) if differs is not None else ()
+        return result, findings
 
     return stage
 

@@ -7,20 +7,24 @@ saved facts without touching the files (``replay``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.knowledge.catalogue import Catalogue
+from vlmdoctor.record import record
+
+if TYPE_CHECKING:  # imported lazily at run time: the gate without --model never loads them
+    from vlmdoctor.modelfiles.facts import ModelFacts
+    from vlmdoctor.modelfiles.locate import ModelSource
 
 
-@dataclass(frozen=True)
+@record
 class ResolvedModel:
     requested: str | None = None    # --model as given (or the saved target's model)
     card: ModelCard | None = None   # None: no model, or an unknown one
-    source: Any = None              # modelfiles.locate.ModelSource
-    facts: Any = None               # modelfiles.facts.ModelFacts, when files were read
+    source: ModelSource | None = None  # kind, shown path, revision; .local is the directory
+    facts: ModelFacts | None = None    # what the files said, when files were read
     suggestions: tuple[str, ...] = ()
 
     @property
@@ -89,7 +93,7 @@ def replay(catalogue: Catalogue, target: Mapping[str, Any], source: str) -> Reso
     return ResolvedModel(model, suggestions=catalogue.suggestions(model))
 
 
-def _from_files(catalogue: Catalogue, name: str, source: Any, facts: Any,
+def _from_files(catalogue: Catalogue, name: str, source: ModelSource, facts: ModelFacts,
                 saved_id: str | None = None) -> ResolvedModel:
     from vlmdoctor.modelfiles.card import card_from_facts
 

@@ -150,3 +150,36 @@ def test_hf_cache_repo_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         "kind": "hf-cache", "revision": revision,
         "path": str(cache / "models--acme--Tiny-VL" / "snapshots" / revision)}
     assert report["target"]["model_facts"]["repo_id"] == "acme/Tiny-VL"
+
+
+def test_cached_repo_of_a_catalogue_model_merges_the_curated_card(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files win on facts (size, dtype); the curated card adds its windows and pitfalls."""
+    cache = tmp_path / "hub"
+    write_cache(cache, "Qwen/Qwen2-VL-2B-Instruct", "ab" * 20, config=dict(QWEN_CONFIG),
+                tensors=QWEN_TENSORS, preprocessor=QWEN_PREPROCESSOR)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    old = env_file(tmp_path, "a100-cu124", {"packages": {"transformers": "4.44.2"}})
+    code, report = check("--from-report", str(old), "-m", "Qwen/Qwen2-VL-2B-Instruct")
+    assert code == 1
+    assert report["target"]["model"] == "qwen2-vl-2b-instruct"
+    assert report["target"]["source"]["kind"] == "hf-cache"
+    assert "model-transformers-version" in ids(report)  # the curated window still applies
+    assert report["plan"]["per_gpu"][0]["weights_bytes"] == 59424 * 2  # the files' size
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    code, again = check("--from-report", str(old), "-m", "Qwen/Qwen2-VL-2B-Instruct")
+    assert again["target"]["source"]["kind"] == "catalogue"  # not cached: the card alone
+
+
+def test_text_output_says_which_revision_was_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "hub"
+    write_cache(cache, "acme/Tiny-VL", "0123456789abcdef" * 2, config=dict(QWEN_CONFIG),
+                tensors=QWEN_TENSORS)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    code, out, _ = run("check", "--no-probe", "-m", "acme/Tiny-VL", "--from-report",
+                       str(env_file(tmp_path, "a100-cu124")))
+    assert code == 0
+    shown = cache / "models--acme--Tiny-VL" / "snapshots" / ("0123456789abcdef" * 2)
+    assert (f"  model         hf-cache {shown} @ revision 0123456789ab (qwen2_vl, "
+            "59,424 params, bfloat16, saved with transformers 4.45.0)\n") in out

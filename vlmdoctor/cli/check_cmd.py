@@ -49,7 +49,7 @@ def command(ctx: click.Context, model: str | None, dtype: str, from_report: str 
     if saved is not None:
         probe_stage = saved_probe(saved.probe) if saved.probe is not None else None
     elif not no_probe:
-        probe_stage = probing(probe_timeout)
+        probe_stage = probing(probe_timeout, knowledge.tables)
     request = CheckRequest(model=model, dtype=dtype if dtype_given(ctx) else None,
                            from_report=from_report, fail_on=fail_on)
     report = run_check(request, knowledge, plan_stage=planning(knowledge),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 import click
@@ -19,6 +18,7 @@ from vlmdoctor.cli.stdin_tail import read_tail
 from vlmdoctor.doctor import CheckRequest, run_check
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from vlmdoctor.knowledge import load_knowledge
+from vlmdoctor.record import replace
 from vlmdoctor.report import with_verdict
 
 MAX_TEXT = 4 * 1024 * 1024
@@ -71,7 +71,7 @@ def command(text: tuple[str, ...], model: str | None, from_report: str | None, f
     # explain's exit says whether a cause was recognised, and so does its verdict.
     reason = (f"{len(matched)} known failure cause(s) recognised" if matched
               else "no known failure signature matched")
-    report = dataclasses.replace(report, findings=tuple(matched + others),
+    report = replace(report, findings=tuple(matched + others),
                                  summary=with_verdict(report.summary, bool(matched), reason))
     notes = [n for n in (skipped_note, None if matched else NO_MATCH) if n]
     if fmt == "text":

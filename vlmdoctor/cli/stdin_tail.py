@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from vlmdoctor.record import record
 from typing import BinaryIO
 
 CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class Tail:
     text: str
     skipped_bytes: int  # how much of the beginning was not kept

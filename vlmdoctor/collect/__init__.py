@@ -6,10 +6,9 @@ fakes (a recorded NVML inventory, an environ dict) instead of patching globals.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import sys
-from dataclasses import dataclass
+import time
 from typing import Any, Callable, Mapping
 
 from vlmdoctor.collect.envvars import select_env
@@ -20,16 +19,17 @@ from vlmdoctor.collect.packages import Distribution, installed_distributions
 from vlmdoctor.collect.requirements import stack_requirements
 from vlmdoctor.collect.toolkit import read_toolkit
 from vlmdoctor.collect.torchbuild import read_torch_build
+from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
 
 
-@dataclass(frozen=True)
+@record
 class Collected:
     snapshot: Snapshot
     redactions: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Installed:
     """What the distributions on the path say: versions, declared requirements, builds."""
 
@@ -46,7 +46,8 @@ def read_installed() -> Installed:
 
 
 def now_utc() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    # time.strftime, not datetime: the same ISO 8601 text without an import on the gate path.
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
 def collect_snapshot(

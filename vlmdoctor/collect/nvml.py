@@ -8,9 +8,9 @@ failure becomes a reason string in ``unavailable``; nothing here raises.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from vlmdoctor.record import field, record
 from vlmdoctor.snapshot import Driver, Gpu, valid_capability
 
 NVML_TIMEOUT_S = 10.0
@@ -29,7 +29,7 @@ class NvmlApi(Protocol):
     def device(self, index: int) -> Gpu: ...
 
 
-@dataclass(frozen=True)
+@record
 class Inventory:
     driver: Driver | None
     gpus: tuple[Gpu, ...] = ()

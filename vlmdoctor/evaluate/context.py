@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
 
 if TYPE_CHECKING:  # the knowledge layer imports the fact registry; avoid the cycle
@@ -35,7 +35,7 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     snapshot: Snapshot
     tables: CudaTables

@@ -9,11 +9,11 @@ torch's C++ ABI from its CMake config (pip wheels switched to the CXX11 ABI with
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
 
 _FLASH = re.compile(r"cu(\d+)torch(\d+)\.(\d+)(?:cxx11abi(TRUE|FALSE))?", re.I)
@@ -21,7 +21,7 @@ _CUDA_LABEL = re.compile(r"^cu(\d{2,3})$")
 CUDA_LABELLED = ("vllm", "xformers")
 
 
-@dataclass(frozen=True)
+@record
 class Build:
     package: str
     found: str
@@ -31,7 +31,7 @@ class Build:
     prebuilt: str | None = None  # what was compiled ahead of time, when not everything
 
 
-@dataclass(frozen=True)
+@record
 class Installed:
     torch: str | None  # major.minor
     cuda_major: int | None

@@ -6,18 +6,18 @@ Names ending in ``.*`` take a suffix: ``packages.transformers``, ``env.MAX_PIXEL
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from packaging.version import Version
 
 from vlmdoctor.evaluate import derive
 from vlmdoctor.evaluate.context import UNKNOWN, Context
+from vlmdoctor.record import record
 
 KINDS = ("version", "str", "number", "bool", "list", "spec", "text", "records")
 
 
-@dataclass(frozen=True)
+@record
 class Fact:
     name: str
     kind: str

@@ -10,7 +10,6 @@ snapshot's Python and platform, not for the interpreter running vlmdoctor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from packaging.markers import default_environment
@@ -19,12 +18,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
 
 _SYS_PLATFORM = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}
 
 
-@dataclass(frozen=True)
+@record
 class Declared:
     requirer: str
     requirer_version: str
@@ -33,7 +33,7 @@ class Declared:
     text: str  # the requirement as the metadata writes it
 
 
-@dataclass(frozen=True)
+@record
 class Unmet:
     declared: Declared
     found: str | None  # None: not installed

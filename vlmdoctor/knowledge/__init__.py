@@ -7,11 +7,11 @@ A rules directory has ``checks/`` (rules), ``models/`` (model cards) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vlmdoctor.errors import InputError, RuleError
+from vlmdoctor.record import record
 
 if TYPE_CHECKING:  # submodules import the fact registry, which imports tables from here
     from vlmdoctor.knowledge.catalogue import Catalogue
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # submodules import the fact registry, which imports tables f
     from vlmdoctor.knowledge.tables import CudaTables
 
 
-@dataclass(frozen=True)
+@record
 class Knowledge:
     rules: tuple[Rule, ...]
     catalogue: Catalogue

@@ -9,10 +9,10 @@ rather than guessing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from vlmdoctor.knowledge import schema as s
+from vlmdoctor.record import record
 
 DTYPES = ("bf16", "fp16", "fp32")
 FLASH_ATTN = ("none", "optional", "default", "required", "required-high-res")
@@ -123,7 +123,7 @@ FAMILY_FILE = s.Record({
 _ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 
 
-@dataclass(frozen=True)
+@record
 class PackageRequirement:
     package: str
     spec: str
@@ -145,14 +145,14 @@ def shown_spec(spec: str) -> str:
     return ",".join(p.strip() for p in spec.split(",") if p.strip() and not _ANY_VERSION.match(p))
 
 
-@dataclass(frozen=True)
+@record
 class PythonRequirement:
     spec: str
     why: str
     references: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Requirements:
     python: PythonRequirement | None = None
     packages: tuple[PackageRequirement, ...] = ()
@@ -167,7 +167,7 @@ class Requirements:
         return tuple(req for req in self.packages if req.package == name)
 
 
-@dataclass(frozen=True)
+@record
 class Params:
     vision: int | None = None
     projector: int | None = None
@@ -176,7 +176,7 @@ class Params:
     source: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Architecture:
     lm_layers: int | None = None
     hidden_size: int | None = None
@@ -195,7 +195,7 @@ class Architecture:
     source: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Placement:
     """How a family splits across GPUs (module names as the model really has them).
 
@@ -215,7 +215,7 @@ class Placement:
     source: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Images:
     kind: str
     tokens_per_image: int | None = None
@@ -228,7 +228,7 @@ class Images:
     source: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ModelCard:
     id: str
     name: str

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from vlmdoctor.errors import InputError, RuleError
 from vlmdoctor.knowledge.cards import ModelCard, parse_family_file
 from vlmdoctor.knowledge.schema import SchemaError
+from vlmdoctor.record import record
 from vlmdoctor.yamlio import load_yaml
 
 
@@ -17,7 +16,7 @@ def _squash(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-@dataclass(frozen=True)
+@record
 class Catalogue:
     cards: tuple[ModelCard, ...]
 
@@ -45,6 +44,8 @@ class Catalogue:
     def suggestions(self, name: str) -> tuple[str, ...]:
         """Up to three catalogue ids closest to ``name``."""
         lowered = {n.lower(): c.id for c in self.cards for n in c.names()}
+        import difflib  # only for an unknown name
+
         close = difflib.get_close_matches(name.lower(), list(lowered), n=8, cutoff=0.5)
         ids: list[str] = []
         for match in close:

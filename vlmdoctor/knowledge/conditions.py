@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import operator
 import re
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -17,6 +16,7 @@ from packaging.version import InvalidVersion, Version
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.factset import FACTS, lookup, value_of
 from vlmdoctor.knowledge.schema import SchemaError, did_you_mean, join
+from vlmdoctor.record import record
 
 COMPARE_OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -34,7 +34,7 @@ class Condition:
         return []
 
 
-@dataclass(frozen=True)
+@record
 class Ref:
     """An operand: a literal, or the value of another fact (``{fact: name}``)."""
 
@@ -45,7 +45,7 @@ class Ref:
         return value_of(ctx, self.fact) if self.fact else self.literal
 
 
-@dataclass(frozen=True)
+@record
 class Logic(Condition):
     op: str
     parts: tuple[Condition, ...]
@@ -63,7 +63,7 @@ class Logic(Condition):
         return [f for p in self.parts for f in p.facts()]
 
 
-@dataclass(frozen=True)
+@record
 class Test(Condition):
     op: str
     fact: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from vlmdoctor.evaluate.factset import FACTS, lookup
 from vlmdoctor.knowledge import schema as s
 from vlmdoctor.knowledge.conditions import Condition, compile_condition
 from vlmdoctor.knowledge.templates import check_template
+from vlmdoctor.record import record
 from vlmdoctor.yamlio import load_yaml
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -34,7 +34,7 @@ RULE_FILE = s.Record({
 })
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     id: str
     severity: str

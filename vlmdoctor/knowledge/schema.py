@@ -6,7 +6,6 @@ key path (``when.all[1].version.spec``) so the one-line message points at the sp
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Callable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -32,6 +31,8 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...] | set[str]) -> 
     prefixes = [o for o in options if len(o) > 2 and word.startswith(o) and word != o]
     if prefixes:
         return f" (did you mean {max(prefixes, key=len)!r}?)"
+    import difflib  # only when there is an error to explain
+
     close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -52,12 +53,15 @@ class Scalar(Node):
         self.kind = kind
 
     def check(self, value: Any, path: str) -> Any:
-        ok = {
-            "str": isinstance(value, str),
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "number": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-        }[self.kind]
+        kind = self.kind  # plain branches: this runs thousands of times per load
+        if kind == "str":
+            ok = isinstance(value, str)
+        elif kind == "bool":
+            ok = isinstance(value, bool)
+        elif isinstance(value, bool):
+            ok = False
+        else:
+            ok = isinstance(value, int) if kind == "int" else isinstance(value, (int, float))
         if not ok:
             names = {"str": "a string", "int": "an integer", "number": "a number",
                      "bool": "true or false"}

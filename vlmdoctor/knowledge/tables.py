@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from vlmdoctor.knowledge import schema as s
+from vlmdoctor.record import record
 
 _TABLES = s.Record({
     "schema_version": s.req(s.OneOf((1,))),
@@ -30,7 +30,7 @@ _TABLES = s.Record({
 })
 
 
-@dataclass(frozen=True)
+@record
 class ArchBuild:
     tag: str
     torch: str
@@ -49,14 +49,14 @@ class ArchBuild:
         return [sm_name(a) for a in self.archs] + [f"{sm_name(p)}+PTX" for p in self.ptx]
 
 
-@dataclass(frozen=True)
+@record
 class TorchRelease:
     torch: str
     torchvision: str
     tags: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class CudaTables:
     minor_compat_floor: Mapping[int, str]
     toolkit_driver: Mapping[str, str]

@@ -6,7 +6,6 @@ card keeps what only people know (package windows, pitfalls, placement, notes).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from vlmdoctor.knowledge.cards import (
@@ -18,6 +17,7 @@ from vlmdoctor.knowledge.cards import (
     Requirements,
 )
 from vlmdoctor.modelfiles.facts import ModelFacts
+from vlmdoctor.record import fields, replace
 
 TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "half": "fp16",
                 "float": "fp32"}
@@ -43,11 +43,11 @@ def _params(facts: ModelFacts) -> Params | None:
 
 
 def _architecture(facts: ModelFacts, base: Architecture) -> Architecture:
-    known = {f.name for f in dataclasses.fields(Architecture)}
+    known = set(fields(Architecture))
     values: dict[str, Any] = {k: v for k, v in facts.geometry.items() if k in known}
     if not values:
         return base
-    return dataclasses.replace(base, **values, source=FROM_FILES)
+    return replace(base, **values, source=FROM_FILES)
 
 
 def _int(value: Any) -> int | None:
@@ -70,9 +70,9 @@ def _images(facts: ModelFacts, base: Images | None) -> Images | None:
 def card_from_facts(facts: ModelFacts, model_id: str, curated: ModelCard | None) -> ModelCard:
     reqs = curated.requirements if curated else Requirements()
     if facts.trust_remote_code and not reqs.trust_remote_code:
-        reqs = dataclasses.replace(reqs, trust_remote_code=True)
+        reqs = replace(reqs, trust_remote_code=True)
     if curated is not None:
-        return dataclasses.replace(
+        return replace(
             curated, native_dtype=native_dtype(facts) or curated.native_dtype,
             params=_params(facts) or curated.params,
             architecture=_architecture(facts, curated.architecture),

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from vlmdoctor.collect.host import home_relative
 from vlmdoctor.errors import InputError
+from vlmdoctor.record import record
 
 KINDS = ("catalogue", "directory", "hf-cache")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 
 
-@dataclass(frozen=True)
+@record
 class ModelSource:
     kind: str                     # catalogue | directory | hf-cache
     path: str | None = None       # as shown in reports (home as ~)

@@ -130,7 +130,8 @@ def assemble(outcome: ChildOutcome, request: ProbeRequest) -> ProbeResult:
                         traceback=str(err.get("traceback") or "")[-2000:])
     failed = error is not None or any(s.status != "passed" and s.status != "skipped"
                                       for s in steps)
-    evidence.update(device_reason=result.get("device_reason") or "", dtype=result.get("dtype"))
+    evidence.update(device_reason=result.get("device_reason") or "", dtype=result.get("dtype"),
+                    torch_build=result.get("torch_build"))
     return ProbeResult(
         status="failed" if failed else "passed", device=result["device"], steps=tuple(steps),
         generated_tokens=result["generated_tokens"],

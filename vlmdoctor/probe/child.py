@@ -96,6 +96,17 @@ def _run(name: str, rung: Callable[[Context], str], ctx: Context) -> dict[str, A
     return error
 
 
+def _torch_build(ctx: Context) -> dict[str, Any] | None:
+    """What the imported torch says it is (compared with vlmdoctor's wheel table)."""
+    if ctx.torch is None:
+        return None
+    try:
+        return {"cuda": ctx.torch.version.cuda,
+                "arch_list": [str(a) for a in ctx.torch.cuda.get_arch_list()]}
+    except Exception:  # a broken CUDA setup must not cost the result line
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vlmdoctor.probe.child")
     parser.add_argument("--device", choices=p.DEVICES, default="auto")
@@ -129,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
            "dtype": ctx.dtype, "generated_tokens": ctx.generated_tokens,
            "tokens_per_second": ctx.tokens_per_second,
            "peak_memory_bytes": {str(k): v for k, v in ctx.peak_memory.items()},
-           "error": error})
+           "error": error, "torch_build": _torch_build(ctx)})
     return 0
 
 
