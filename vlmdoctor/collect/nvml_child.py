@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from vlmdoctor.collect.nvml import PynvmlApi, read_inventory
+from vlmdoctor.record import fields
 from vlmdoctor.snapshot import Gpu
 
 
@@ -55,7 +56,7 @@ class Reporting:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Gpu):
-        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+        return {k: getattr(value, k) for k in fields(value)}
     return value
 
 
