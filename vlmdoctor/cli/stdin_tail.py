@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
-from vlmdoctor.record import record
 from typing import BinaryIO
+
+from vlmdoctor.record import record
 
 CHUNK = 1 << 20
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmdoctor.collect.nvml import NVML_TIMEOUT_S, Inventory, decode_cuda_version
+from vlmdoctor.exitstatus import signal_name
 from vlmdoctor.snapshot import Driver, Gpu
 
 LIBRARY = "libnvidia-ml.so.1"
@@ -120,12 +121,8 @@ def interpret(text: str, returncode: int | None, timed_out: bool, limit: float) 
 
 
 def _death(returncode: int | None) -> str:
-    if returncode is not None and returncode < 0:
-        try:
-            return f"crashed ({signal.Signals(-returncode).name})"
-        except ValueError:
-            return f"crashed (signal {-returncode})"
-    return f"stopped the reader (exit status {returncode})"
+    name = signal_name(returncode)
+    return f"crashed ({name})" if name else f"stopped the reader (exit status {returncode})"
 
 
 def _decode(line: str) -> dict[str, Any] | None:
