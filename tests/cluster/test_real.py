@@ -52,8 +52,10 @@ def check_args(out: Path) -> list[str]:
 def static_ranks(tmp: Path, world: int, start: list[int], faults: str = "") -> list[Any]:
     """Start ``start`` ranks of a ``world``-rank job on a static loopback rendezvous."""
     port, procs = free_port(), []
+    (tmp / "tmp").mkdir()
     for rank in start:
         env = base_env(faults)
+        env["TMPDIR"] = str(tmp / "tmp")
         env.update({"RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": "0",
                     "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
         procs.append(subprocess.Popen([sys.executable, *check_args(tmp)], env=env,
@@ -64,10 +66,11 @@ def static_ranks(tmp: Path, world: int, start: list[int], faults: str = "") -> l
 def finish(procs: list[Any], t0: float) -> float:
     for proc in procs:
         try:
-            proc.wait(timeout=TIMEOUT + SLACK)
+            proc.wait(timeout=max(1.0, t0 + TIMEOUT + 2 * SLACK - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail("a rank outlived its deadline")
+            for other in procs:
+                other.kill()
+            pytest.fail(f"a rank outlived its deadline: {proc.args}")
     return time.monotonic() - t0
 
 
@@ -83,56 +86,35 @@ def cluster_ids(data: dict[str, Any]) -> list[str]:
     return sorted(f["id"] for f in data["findings"] if f["id"].startswith("cluster-"))
 
 
-def no_leftovers() -> None:
-    left = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("vlmdoctor-cluster-*")]
-    assert left == [] or all(time.time() - p.stat().st_mtime > 600 for p in left)
+def no_leftovers(out: Path) -> None:
+    """The ranks ran with TMPDIR inside ``out``: the child's work directory must be gone."""
+    assert list((out / "tmp").iterdir()) == []
 
 
-def test_torchrun_standalone_two_ranks(tmp_path: Path) -> None:
-    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
-    if torchrun is None:
-        pytest.skip("torchrun is not installed beside this Python")
-    t0 = time.monotonic()
-    proc = subprocess.Popen([torchrun, "--standalone", "--nproc_per_node=2",
-                             "--rdzv_id", uuid.uuid4().hex, *check_args(tmp_path)],
-                            env=base_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert finish([proc], t0) < TIMEOUT + SLACK
-    assert proc.returncode == 0, proc.stderr.read()[-2000:]
-    for rank in (0, 1):
-        data = report(tmp_path, rank)
-        section = data["cluster"]
-        assert (section["launcher"], section["world_size"], section["nodes_seen"],
-                section["rank"]) == ("torchrun", 2, 2, rank)
-        assert [(la["name"], la["status"]) for la in section["layers"]] == [
-            ("store", "ok"), ("gloo", "ok")]
-        assert cluster_ids(data) == []
-        assert set(section["timings"]) >= {"deadline_s", "child_s", "torch_import_s", "total_s"}
-    no_leftovers()
+def torchrun_bin() -> str | None:
+    return shutil.which("torchrun", path=os.path.dirname(sys.executable))
 
 
-def test_two_simulated_nodes_with_a_c10d_rendezvous_see_version_drift(tmp_path: Path) -> None:
-    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
-    if torchrun is None:
-        pytest.skip("torchrun is not installed beside this Python")
+def torchrun_standalone(out: Path) -> list[Any]:
+    argv = [str(torchrun_bin()), "--standalone", "--nproc_per_node=2", "--rdzv_id",
+            uuid.uuid4().hex, *check_args(out)]
+    return [subprocess.Popen(argv, env=base_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)]
+
+
+def torchrun_two_nodes(out: Path) -> list[Any]:
+    """Two simulated nodes: two torchrun agents meeting through a c10d rendezvous."""
     port, run_id = free_port(), uuid.uuid4().hex
     faults = "0:host=node-a,1:host=node-b,1:pkg.transformers=4.30.0"
-    t0 = time.monotonic()
-    procs = [subprocess.Popen(
-        [torchrun, "--nnodes=2", "--nproc_per_node=1", "--rdzv_backend=c10d",
-         f"--rdzv_endpoint=127.0.0.1:{port}", f"--rdzv_id={run_id}", "--local_addr=127.0.0.1",
-         "--rdzv_conf=join_timeout=40", *check_args(tmp_path)], env=base_env(faults),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
-    assert finish(procs, t0) < TIMEOUT + SLACK + 10
-    for rank in (0, 1):
-        data = report(tmp_path, rank)
-        assert "cluster-drift-package" in cluster_ids(data)
-        (drift,) = [d for d in data["cluster"]["drift"] if d["key"] == "packages.transformers"]
-        assert drift["values"]["node-b"] == "4.30.0"
-        assert sorted(drift["values"]) == ["node-a", "node-b"]
+    argv = [str(torchrun_bin()), "--nnodes=2", "--nproc_per_node=1", "--rdzv_backend=c10d",
+            f"--rdzv_endpoint=127.0.0.1:{port}", f"--rdzv_id={run_id}", "--local_addr=127.0.0.1",
+            "--rdzv_conf=join_timeout=40,read_timeout=20", *check_args(out)]
+    return [subprocess.Popen(argv, env=base_env(faults), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE) for _ in range(2)]
 
 
-# The static scenarios run side by side (each on its own port and directory), so their
-# join windows and deadlines overlap instead of adding up.
+# The static scenarios run side by side (each on its own port and directory), so their join
+# windows and deadlines overlap instead of adding up.
 SCENARIOS = {
     "majority": (3, [0, 1, 2], "0:host=a,1:host=b,2:host=c,2:pkg.tokenizers=0.1.0"),
     "absent": (2, [0], ""),
@@ -145,11 +127,43 @@ SCENARIOS = {
 @pytest.fixture(scope="module")
 def static_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, float]]:
     t0 = time.monotonic()
-    started = {}
+    started: dict[str, tuple[Path, list[Any]]] = {}
     for name, (world, ranks, faults) in SCENARIOS.items():
         out = tmp_path_factory.mktemp(name)
         started[name] = (out, static_ranks(out, world, ranks, faults))
     return {name: (out, finish(procs, t0)) for name, (out, procs) in started.items()}
+
+
+def torchrun_run(tmp: Path, start: Any) -> float:
+    if torchrun_bin() is None:
+        pytest.skip("torchrun is not installed beside this Python")
+    t0 = time.monotonic()
+    return finish(start(tmp), t0)
+
+
+def test_torchrun_standalone_two_ranks(tmp_path: Path) -> None:
+    out = tmp_path
+    assert torchrun_run(out, torchrun_standalone) < TIMEOUT + SLACK
+    for rank in (0, 1):
+        data = report(out, rank)
+        section = data["cluster"]
+        assert (section["launcher"], section["world_size"], section["nodes_seen"],
+                section["rank"]) == ("torchrun", 2, 2, rank)
+        assert [(la["name"], la["status"]) for la in section["layers"]] == [
+            ("store", "ok"), ("gloo", "ok")]
+        assert cluster_ids(data) == []
+        assert set(section["timings"]) >= {"deadline_s", "child_s", "torch_import_s", "total_s"}
+
+
+def test_two_simulated_nodes_with_a_c10d_rendezvous_see_version_drift(tmp_path: Path) -> None:
+    out = tmp_path
+    assert torchrun_run(out, torchrun_two_nodes) < TIMEOUT + SLACK + 10  # + torchrun's rendezvous
+    for rank in (0, 1):
+        data = report(out, rank)
+        assert "cluster-drift-package" in cluster_ids(data)
+        (drift,) = [d for d in data["cluster"]["drift"] if d["key"] == "packages.transformers"]
+        assert drift["values"]["node-b"] == "4.30.0"
+        assert sorted(drift["values"]) == ["node-a", "node-b"]
 
 
 def test_static_three_ranks_majority_names_the_odd_node(static_runs: Any) -> None:
@@ -174,6 +188,7 @@ def test_a_node_that_never_arrives_is_named(static_runs: Any) -> None:
 def test_a_rank_late_past_the_deadline(static_runs: Any) -> None:
     out, elapsed = static_runs["late"]
     assert elapsed < TIMEOUT + SLACK
+    no_leftovers(out)  # the late rank's child was killed at the deadline: its directory too
     assert cluster_ids(report(out, 0)) == ["cluster-rank-missing"]
     late = report(out, 1)
     assert cluster_ids(late) == ["cluster-timeout"]
@@ -201,7 +216,7 @@ def test_a_crashed_rank(static_runs: Any) -> None:
     assert gloo["silent_ranks"] == [1] and 1 in gloo["failed_ranks"]
     rank1 = survivor["cluster"]["nodes"][1]["node"]  # same host: labelled host#rank
     assert survivor["cluster"]["suspect_nodes"] == [rank1]
-    no_leftovers()
+    no_leftovers(out)
 
 
 def _gpus() -> int:
