@@ -41,7 +41,7 @@ def make_knowledge() -> Knowledge:
         extra = load_catalogue(FIXTURES / "models")
         _KNOWLEDGE = Knowledge(rules=real.rules,
                                catalogue=Catalogue(real.catalogue.cards + extra.cards),
-                               tables=real.tables, root=real.root)
+                               tables=real.tables, root=real.root, failures=real.failures)
     return _KNOWLEDGE
 
 

@@ -1,9 +1,9 @@
-"""docs/rules.md and docs/models.md are generated from the rule base and kept current."""
+"""docs/rules.md, docs/models.md and docs/failures.md are generated from the rule base and kept current."""
 
 from __future__ import annotations
 
 from tests.conftest import ROOT
-from vlmdoctor.docs import models_markdown, rules_markdown
+from vlmdoctor.docs import failures_markdown, models_markdown, rules_markdown
 from vlmdoctor.knowledge import load_knowledge
 
 
@@ -12,3 +12,4 @@ def test_generated_docs_are_current() -> None:
     hint = "run: python -m vlmdoctor.docs"
     assert (ROOT / "docs" / "rules.md").read_text() == rules_markdown(knowledge), hint
     assert (ROOT / "docs" / "models.md").read_text() == models_markdown(knowledge), hint
+    assert (ROOT / "docs" / "failures.md").read_text() == failures_markdown(knowledge), hint

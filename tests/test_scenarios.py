@@ -11,6 +11,7 @@ import pytest
 
 from tests.cli.test_cli import run
 from tests.conftest import FIXTURES, environment
+from vlmdoctor.yamlio import load_yaml
 
 SCENARIOS = FIXTURES / "scenarios"
 
@@ -34,15 +35,13 @@ def findings(path: Path, model: str, *extra: str) -> tuple[int, list[tuple[str, 
     # Default pixel budget (16384 visual tokens per image) does not fit a 32 GB V100.
     ("qwen2-vl-7b-v100-bf16-flash-attn", "Qwen/Qwen2-VL-7B-Instruct", 1,
      [("error", "bf16-unsupported-gpu"), ("error", "plan-does-not-fit"),
-      ("info", "qwen-max-pixels-unset"), ("warning", "flash-attn-unsupported-gpu")]),
+      ("warning", "flash-attn-unsupported-gpu")]),  # no ms-swift: MAX_PIXELS is not read
     ("phi35-vision-without-flash-attn", "microsoft/Phi-3.5-vision-instruct", 0,
      [("info", "plan-unknown-size"), ("warning", "model-flash-attn-missing")]),
     # The popular myth: a 12.2 driver needs a cu122 build. A newer driver runs cu118 fine.
-    ("cuda122-driver-cu118-torch", "qwen2-vl-7b-instruct", 0,
-     [("info", "qwen-max-pixels-unset")]),
+    ("cuda122-driver-cu118-torch", "qwen2-vl-7b-instruct", 0, []),
     ("opencv-variants-mixed", "internvl2-8b", 1,
-     [("error", "opencv-variants-conflict"), ("info", "plan-unknown-size"),
-      ("warning", "model-package-version")]),
+     [("error", "opencv-variants-conflict"), ("info", "plan-unknown-size")]),  # accelerate 1.x is fine
 ])
 def test_scenario(scenario: str, model: str, expected_code: int,
                   expected: list[tuple[str, str]]) -> None:
@@ -66,6 +65,7 @@ HEALTHY: list[tuple[str, str, dict[str, Any]]] = [
     ("minigemini-7b", "a100-cu124", {"packages": {"transformers": "4.36.2", "accelerate": "0.21.0"}}),
     ("minigemini-2b", "a100-cu124", {"packages": {"transformers": "4.38.2", "accelerate": "0.21.0"}}),
     ("internvl2-8b", "h100x4-cu121", {"packages": {"accelerate": "0.33.0"}}),
+    ("internvl2.5-8b", "h100x4-cu121", {"packages": {"transformers": "4.51.3", "accelerate": "1.6.0"}}),
     ("internvl2-llama3-76b", "h100x4-cu121", {}),
     ("internlm-xcomposer2.5-7b", "a100-cu124", {"packages": {"transformers": "4.33.2", "timm": "0.4.12"}}),
     ("qwen2-vl-7b-instruct", "a100-cu124", {"env": {"MAX_PIXELS": "1003520"}}),
@@ -77,6 +77,9 @@ HEALTHY: list[tuple[str, str, dict[str, Any]]] = [
     ("llava-1.5-7b", "a100-cu124", {"packages": {"transformers": "4.37.2", "accelerate": "0.21.0"}}),
     ("llava-v1.6-mistral-7b-hf", "a100-cu124", {}),
 ]
+# The families added later keep their healthy (and broken) environments as data.
+HEALTHY += [(f["model"], f["base"], f["patch"]) for f in load_yaml(SCENARIOS / "families.yaml",
+                                                                    "families.yaml")["families"]]
 
 
 @pytest.mark.parametrize(("model", "base", "patch"), HEALTHY)

@@ -1,5 +1,5 @@
-"""Generate docs/rules.md, docs/models.md (from the rule base) and docs/schema/*.schema.json
-(the shipped JSON Schemas), so docs cannot drift.
+"""Generate docs/rules.md, docs/models.md, docs/failures.md (from the rule base) and
+docs/schema/*.schema.json (the shipped JSON Schemas), so docs cannot drift.
 
     python -m vlmdoctor.docs          # rewrite them all
 """
@@ -81,9 +81,34 @@ def models_markdown(knowledge: Knowledge) -> str:
     return "\n".join(out) + "\n"
 
 
+def failures_markdown(knowledge: Knowledge) -> str:
+    table = knowledge.failures
+    out = [HEADER, "# Failure table\n", "`rules/failures.yaml`: the error signatures that the "
+           "probe classifies its child's error by (finding `probe-<kind>`: the first row that "
+           "matches, in this order) and that `vlmdoctor explain` recognises (finding "
+           "`symptom-…`: every row that matches). Patterns run per line and are linear-time.\n",
+           "| row | probe finding | explain finding | matched on |", "|---|---|---|---|"]
+    for f in table.failures if table else ():
+        probe = f"`probe-{f.kind}`" if f.kind else "-"
+        explain = f"[`{f.explain.id}`](rules.md#{f.explain.id})" if f.explain else "-"
+        pats = " / ".join(f"`` {_cell(p.pattern)} ``" for p in f.patterns)
+        out.append(f"| `{f.id}` | {probe} | {explain} | {pats} |")
+    out += ["", "## Probe findings", "", "| finding id | severity | title | sources |",
+            "|---|---|---|---|"]
+    seen: set[str] = set()
+    for sig in (*(table.probe_signatures() if table else ()), *(table.outcomes if table else ())):
+        if sig.title in seen:
+            continue
+        seen.add(sig.title)
+        refs = ", ".join(sig.references) or "-"
+        out.append(f"| `probe-{sig.kind}` | {sig.severity} | {_cell(sig.title)} | {refs} |")
+    return "\n".join(out) + "\n"
+
+
 def write(docs: Path, knowledge: Knowledge) -> None:
     (docs / "rules.md").write_text(rules_markdown(knowledge), encoding="utf-8")
     (docs / "models.md").write_text(models_markdown(knowledge), encoding="utf-8")
+    (docs / "failures.md").write_text(failures_markdown(knowledge), encoding="utf-8")
     from vlmdoctor.render.jsonfmt import dumps
     from vlmdoctor.schemas import NAMES, schema
 

@@ -19,7 +19,7 @@ MAX_GPU_INDEX = 4095
 _CAPABILITY = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
 SECTIONS = (
     "host", "python", "driver", "gpus", "packages", "torch",
-    "cuda_toolkit", "env", "network_interfaces", "unavailable",
+    "cuda_toolkit", "env", "network_interfaces", "unavailable", "nccl_files",
 )
 
 
@@ -67,6 +67,16 @@ class CudaToolkit:
 
 
 @record
+class NcclFile:
+    """A file NCCL_TOPO_FILE or NCCL_GRAPH_FILE names: whether it exists, and the GPUs
+    (count, sm values) it describes, read from its <gpu> tags."""
+
+    exists: bool
+    gpus: int | None = None
+    sms: tuple[str, ...] = ()
+
+
+@record
 class Snapshot:
     collected_at: str | None = None
     host: Host | None = None
@@ -79,6 +89,7 @@ class Snapshot:
     env: Mapping[str, str] = field(default_factory=dict)
     network_interfaces: tuple[str, ...] | None = None
     unavailable: Mapping[str, str] = field(default_factory=dict)
+    nccl_files: Mapping[str, NcclFile] = field(default_factory=dict)
     unknown: frozenset[str] = frozenset()
     # Additive keys (schema v1 readers ignore them); None: not collected, i.e. unknown.
     requirements: Mapping[str, tuple[str, ...]] | None = None
@@ -99,6 +110,8 @@ class Snapshot:
                 None if self.network_interfaces is None else list(self.network_interfaces)
             ),
             "unavailable": dict(sorted(self.unavailable.items())),
+            "nccl_files": {k: {"exists": f.exists, "gpus": f.gpus, "sms": list(f.sms)}
+                           for k, f in sorted(self.nccl_files.items())},
         }
         for name in SECTIONS:
             if name not in self.unknown:
@@ -137,6 +150,7 @@ class Snapshot:
                 else tuple(reader.list_of(data, "network_interfaces", str))
             ),
             unavailable=reader.str_map(data, "unavailable"),
+            nccl_files=reader.nccl_files(data),
             unknown=unknown,
             requirements=reader.requirements(data),
             extensions=reader.extensions(data),
@@ -268,3 +282,19 @@ class _Reader:
             memory_free_mib=self.opt_int(raw, "memory_free_mib", prefix),
             compute_capability=self.capability(raw, "compute_capability", prefix),
         )
+
+    def nccl_files(self, data: Mapping[str, Any]) -> dict[str, NcclFile]:
+        value = data.get("nccl_files")
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+            raise self.fail("nccl_files", "an object of objects")
+        out: dict[str, NcclFile] = {}
+        for name, raw in value.items():
+            exists = raw.get("exists")
+            sms = raw.get("sms") or []
+            if not isinstance(exists, bool) or not isinstance(sms, list):
+                raise self.fail(f"nccl_files.{name}", "{exists: bool, gpus, sms: [...]}")
+            out[str(name)] = NcclFile(exists, self.opt_int(raw, "gpus", f"nccl_files.{name}."),
+                                      tuple(str(x) for x in sms))
+        return out

@@ -97,8 +97,14 @@ def _from_files(catalogue: Catalogue, name: str, source: ModelSource, facts: Mod
                 saved_id: str | None = None) -> ResolvedModel:
     from vlmdoctor.modelfiles.card import card_from_facts
 
-    curated = _curated(catalogue, (saved_id, facts.repo_id, facts.name_or_path))
-    model_id = curated.id if curated else (saved_id or facts.repo_id or source.path or name)
+    cached = source.kind == "hf-cache"
+    # The same names live and on replay: a directory's path never names a curated card.
+    curated = _curated(catalogue, (saved_id if cached else None, facts.repo_id,
+                                   facts.name_or_path))
+    if cached:  # the repo id (or the card it is an alias of)
+        model_id = curated.id if curated else (facts.repo_id or saved_id or name)
+    else:  # the directory, so fixes and re-checks point at the files
+        model_id = saved_id or source.path or name
     return ResolvedModel(name if saved_id is None else saved_id,
                          card_from_facts(facts, model_id, curated), source, facts)
 

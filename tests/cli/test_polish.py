@@ -17,7 +17,7 @@ from tests.conftest import FIXTURES, environment
 from vlmdoctor.cli import COMMANDS, cli
 from vlmdoctor.cli.errors import run_cli
 
-VERDICT = re.compile(r"^Verdict: (PASS|FAIL|FITS|DOES NOT FIT) \(exit (\d)\b", re.M)
+VERDICT = re.compile(r"^Verdict: (PASS|FAIL|FITS|DOES NOT FIT|NOT SIZED) \(exit (\d)\b", re.M)
 
 
 def run_in(stdin: str, *args: str) -> tuple[int, str, str]:

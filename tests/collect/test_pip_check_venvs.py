@@ -19,7 +19,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from vlmdoctor.collect.host import read_host, read_python
-from vlmdoctor.collect.packages import installed_distributions
+from vlmdoctor.collect.packages import Distribution, installed_distributions
 from vlmdoctor.collect.requirements import in_stack, stack_requirements
 from vlmdoctor.evaluate.requirements import applicable, unmet
 from vlmdoctor.snapshot import Snapshot
@@ -63,7 +63,10 @@ def pip_check(python: Path) -> list[str]:
 def doctor_check(python: Path, keep: Callable[[str], bool]) -> list[str]:
     """The doctor's result for that venv, written as pip check writes it."""
     site = glob.glob(str(python.parent.parent / "lib" / "python3*" / "site-packages"))
-    dists = installed_distributions(site)
+    return _as_pip_lines(installed_distributions(site), keep)
+
+
+def _as_pip_lines(dists: dict[str, Distribution], keep: Callable[[str], bool]) -> list[str]:
     snapshot = Snapshot(host=read_host(), python=read_python(),
                         packages={n: d.version for n, d in dists.items()},
                         requirements=stack_requirements(dists, keep))
@@ -104,3 +107,9 @@ def test_snapshot_keeps_what_pip_check_says_about_the_stack(broken_venv: Path) -
     expected = [line for line in pip_check(broken_venv) if _touches_stack(line)]
     assert "packaging 19.0 requires six, which is not installed." not in expected
     assert doctor_check(broken_venv, in_stack) == expected
+
+
+def test_this_interpreter_matches_pip_check() -> None:
+    """The environment running the tests (a healthy one, here and in CI): same answer."""
+    expected = pip_check(Path(sys.executable))
+    assert _as_pip_lines(installed_distributions(), _everything) == expected

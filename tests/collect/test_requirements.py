@@ -100,3 +100,41 @@ def test_satisfiable() -> None:
     assert not satisfiable(merged(["==2.4.0", "==2.5.1"]))
     assert not satisfiable(merged([">=2", "<2"]))
     assert satisfiable(merged(["~=2.4", "!=2.4.1"]))
+
+
+def test_malformed_additive_keys_are_one_line_input_errors() -> None:
+    import pytest
+
+    from tests.conftest import environment
+    from vlmdoctor.errors import InputError
+
+    cases = [({"requirements": "torch"}, "environment.requirements: expected an object"),
+             ({"requirements": {"vllm": "torch==2.4.0"}},
+              "environment.requirements.vllm: expected a list of strings"),
+             ({"extensions": {"bitsandbytes": {"libraries": [1]}}},
+              "environment.extensions.bitsandbytes.libraries: expected a string, a list of "
+              "strings, an object of strings or null")]
+    for patch, message in cases:
+        with pytest.raises(InputError) as caught:
+            Snapshot.from_dict(environment("a100-cu124", patch), source="r.json")
+        assert str(caught.value) == f"r.json: {message}"
+
+
+def test_from_report_replays_the_requirement_check(tmp_path: Path) -> None:
+    import json
+
+    from tests.cli.test_cli import run
+    from tests.conftest import environment
+
+    saved = environment("a100-cu124", {
+        "packages": {"tokenizers": "0.21.0"},
+        "requirements": {"transformers": ["tokenizers<0.21,>=0.20"]}})
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(saved))
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json")
+    findings = [f for f in json.loads(out)["findings"] if f["id"].startswith("package-")]
+    assert code == 1
+    assert [(f["id"], f["severity"], f["title"], f["fix"]) for f in findings] == [
+        ("package-requirement-unmet", "error",
+         "transformers 4.45.2 requires tokenizers<0.21,>=0.20; found 0.21.0",
+         ["pip install 'tokenizers<0.21,>=0.20'"])]

@@ -56,3 +56,20 @@ def test_live_inventory(monkeypatch):
     data = json.loads(result.output)
     assert data["gpus"][0]["memory_free_bytes"] == 81000 * 2**20
     assert data["per_gpu"][0]["capacity_bytes"] == 81000 * 2**20
+
+
+def test_an_unsizable_model_says_so_plainly_and_exits_0() -> None:
+    # The IXC2-VL card has no parameter counts: no "0.00 GiB of 0.00 GiB", no "does not
+    # fit", and not exit 1 (which means "does not fit").
+    result = run(["--model", "internlm-xcomposer2-vl-7b", "--gpus", "1xA100-80GB"])
+    assert result.exit_code == 0, result.output
+    head = result.output.splitlines()[0]
+    assert head == ("Plan: InternLM-XComposer2-VL-7B in fp16 on 1 GPU(s): not sized: parameter "
+                    "counts unknown, so whether it fits is not known")
+    assert "GiB" not in result.output and "NOT fit" not in result.output
+    assert result.output.splitlines()[-1] == (
+        "Verdict: NOT SIZED (exit 0: the model's parameter count is unknown, so whether it "
+        "fits is not known)")
+    data = json.loads(run(["--model", "internlm-xcomposer2-vl-7b", "--gpus", "1xA100-80GB",
+                           "--format", "json"]).output)
+    assert (data["sized"], data["fits"]) == (False, False)

@@ -64,6 +64,18 @@ def llava_next() -> Any:
     return transformers.LlavaNextForConditionalGeneration(cfg)
 
 
+YI_34B_LLAVA = dict(vocab_size=64064, hidden_size=7168, intermediate_size=20480,
+                    num_hidden_layers=60, num_attention_heads=56, num_key_value_heads=8)
+
+
+def llava_next_34b() -> Any:
+    # Nous-Hermes-2-Yi-34B geometry with the llava-hf vocabulary (64000 + 3, padded to 64).
+    cfg = transformers.LlavaNextConfig(vision_config=transformers.CLIPVisionConfig(**CLIP_L_336),
+                                       text_config=transformers.LlamaConfig(**YI_34B_LLAVA),
+                                       image_token_index=64000)
+    return transformers.LlavaNextForConditionalGeneration(cfg)
+
+
 def internvl_hf_native() -> Any:
     cfg = transformers.InternVLConfig(
         vision_config=transformers.InternVLVisionConfig(**INTERNVIT_6B_V1_5),
@@ -134,6 +146,21 @@ def test_parameter_count_matches_meta_model_within_1_percent(plan_for, model, fa
     real = count(build(factory))
     assert plan.params is not None
     assert abs(plan.params - real) / real < 0.01, (plan.params, real)
+
+
+def test_llava_next_34b_card_counts_the_language_model() -> None:
+    # The shipped card once gave 0.4B (vision + projector only): the LM count was missing.
+    from pathlib import Path
+
+    from vlmdoctor.knowledge import load_knowledge
+    from vlmdoctor.plan import PlanRequest, make_plan, parse_gpus
+
+    card = load_knowledge(Path(__file__).resolve().parents[2] / "rules").catalogue.resolve(
+        "llava-hf/llava-v1.6-34b-hf")
+    plan = make_plan(PlanRequest(card=card, gpus=parse_gpus("1xH200")))
+    real = count(build(llava_next_34b))
+    assert plan.params is not None and abs(plan.params - real) / real < 0.01, (plan.params, real)
+    assert round(real / 1e9, 1) == 34.8
 
 
 def test_phi35_vision_count_matches_published_total(plan_for):

@@ -29,7 +29,7 @@ def test_fixture_round_trips_and_gives_its_findings(path: Path) -> None:
 def test_docs_list_every_finding_id_and_source() -> None:
     from vlmdoctor.probe.signatures import OUTCOMES, SIGNATURES
 
-    docs = (Path(__file__).resolve().parents[2] / "docs" / "probe.md").read_text()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "failures.md").read_text()
     for sig in (*SIGNATURES, *OUTCOMES.values()):
         assert f"`probe-{sig.kind}`" in docs, sig.kind
         assert all(ref in docs for ref in sig.references), sig.kind

@@ -57,7 +57,7 @@ def test_snapshot_round_trips_exactly(tmp_path: Path) -> None:
 def test_missing_sections_stay_unknown() -> None:
     snap = Snapshot.from_dict({"schema_version": 1, "packages": {"torch": "2.1.0"}})
     assert snap.unknown == frozenset({"host", "python", "driver", "gpus", "torch", "cuda_toolkit",
-                                      "env", "network_interfaces", "unavailable"})
+                                      "env", "network_interfaces", "unavailable", "nccl_files"})
     assert snap.to_dict() == {"schema_version": 1, "collected_at": None,
                               "packages": {"torch": "2.1.0"}}
 

@@ -7,6 +7,8 @@ import json
 import click
 
 from vlmdoctor.cli.options import (
+    MODEL_HELP,
+    dtype_given,
     dtype_option,
     format_option,
     from_report_option,
@@ -17,6 +19,7 @@ from vlmdoctor.cli.options import (
 from vlmdoctor.cli.output import emit
 from vlmdoctor.doctor import load_environment
 from vlmdoctor.knowledge import load_knowledge
+from vlmdoctor.knowledge.catalogue import Catalogue
 from vlmdoctor.plan import (
     GpuSpec,
     PlanRequest,
@@ -30,7 +33,8 @@ from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 from vlmdoctor.render.jsonfmt import dumps
 from vlmdoctor.render.safe import md_fence
 from vlmdoctor.render.text import Line
-from vlmdoctor.target import ResolvedModel, resolve
+from vlmdoctor.reportfile import read_saved
+from vlmdoctor.target import ResolvedModel, replay, resolve
 
 GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH100, 2x24GiB, "
              "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
@@ -46,7 +50,8 @@ def inventory(gpus: str | None, from_report: str | None
 
 
 @click.command("plan")
-@model_option(required=True)
+@model_option(help=MODEL_HELP + " Optional with --from-report: the report's model, dtype and "
+                   "saved model facts are planned (no model files needed).")
 @click.option("--gpus", default=None, help=GPUS_HELP)
 @from_report_option
 @dtype_option(DTYPES, help="Precision; auto = the model's native dtype.")
@@ -61,13 +66,16 @@ def inventory(gpus: str | None, from_report: str | None
 @rules_option
 @format_option(("text", "json", "markdown"))
 @click.pass_context
-def command(ctx: click.Context, model: str, gpus: str | None, from_report: str | None,
+def command(ctx: click.Context, model: str | None, gpus: str | None, from_report: str | None,
             dtype: str, context: int, new_tokens: int, batch: int, images: int,
             max_pixels: int | None, rules_dir: str | None, fmt: str) -> None:
-    """Plan memory per GPU and a device map. Exit 0 fits, 1 does not fit (or the model is
-    unknown, so it cannot be sized), 2 bad input."""
+    """Plan memory per GPU and a device map.
+
+    Exit 0 fits (or the card gives no size: the plan says so), 1 does not fit (or the
+    model is unknown), 2 bad input.
+    """
     catalogue = load_knowledge(rules_dir).catalogue
-    resolved = resolve(catalogue, model)
+    resolved, dtype = _target(ctx, catalogue, model, from_report, dtype)
     card = resolved.card
     if card is None:
         _cannot_plan(resolved, fmt)
@@ -81,10 +89,14 @@ def command(ctx: click.Context, model: str, gpus: str | None, from_report: str |
         variants=tuple(c for c in catalogue.cards if c.family == card.family),
     )
     plan = make_plan(request)
-    code = 0 if plan.fits else 1
-    verdict = (f"Verdict: {'FITS' if plan.fits else 'DOES NOT FIT'} (exit {code}: "
-               + ("the model fits these GPUs)" if plan.fits else
-                  "the model does not fit these GPUs, or cannot be sized)"))
+    code = 1 if plan.sized and not plan.fits else 0
+    if not plan.sized:  # an unknown size is not "does not fit": nothing to gate on
+        verdict = ("Verdict: NOT SIZED (exit 0: the model's parameter count is unknown, so "
+                   "whether it fits is not known)")
+    else:
+        verdict = (f"Verdict: {'FITS' if plan.fits else 'DOES NOT FIT'} (exit {code}: "
+                   + ("the model fits these GPUs)" if plan.fits else
+                      "the model does not fit these GPUs)"))
     lines = plan_text_lines(plan)
     if fmt == "json":
         emit(lambda _: dumps(plan.to_dict()), None)
@@ -100,6 +112,23 @@ def command(ctx: click.Context, model: str, gpus: str | None, from_report: str |
 
 def _lines(texts: list[str]) -> list[Line]:
     return [(text, "") for text in texts]
+
+
+def _target(ctx: click.Context, catalogue: Catalogue, model: str | None,
+            from_report: str | None, dtype: str) -> tuple[ResolvedModel, str]:
+    """--model as given, or the saved report's target (its dtype too, unless --dtype)."""
+    if model is not None:
+        return resolve(catalogue, model), dtype
+    if from_report is None:
+        raise click.UsageError("Missing option '--model' / '-m' (or --from-report REPORT "
+                               "with a report that names a model).", ctx)
+    saved = read_saved(from_report)
+    resolved = replay(catalogue, saved.target or {}, saved.path)
+    if resolved.requested is None:
+        raise click.UsageError(f"{from_report} names no model: pass --model.", ctx)
+    if not dtype_given(ctx) and saved.target_dtype in DTYPES:
+        dtype = saved.target_dtype or dtype
+    return resolved, dtype
 
 
 def _cannot_plan(model: ResolvedModel, fmt: str) -> None:

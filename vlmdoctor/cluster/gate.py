@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from vlmdoctor.cluster.child import FAULTS_ENV
@@ -21,6 +21,7 @@ from vlmdoctor.cluster.launch import Launch
 from vlmdoctor.cluster.runner import GRACE_SECONDS, Budget, ChildResult, run_child, spec_for
 from vlmdoctor.cluster.section import ClusterSection, NodeRow, digest, node_view
 from vlmdoctor.knowledge.drift_table import DriftTable
+from vlmdoctor.record import replace
 from vlmdoctor.report import Finding, Report, summarize
 
 ChildRunner = Callable[[Mapping[str, Any], float], ChildResult]
@@ -91,7 +92,7 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
                  "total_s": round(time.monotonic() - t0, 3)})
     findings = tuple(sorted((*local.findings, *found), key=lambda f: f.sort_key()))
     probe = local.probe.to_dict().get("status") if local.probe is not None else None
-    return replace(local, findings=findings,
+    return replace(local, findings=findings,  # Report is a record
                    summary=summarize(findings, options.fail_on, probe), cluster=section)
 
 

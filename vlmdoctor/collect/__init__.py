@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 from vlmdoctor.collect.envvars import select_env
 from vlmdoctor.collect.extensions import read_extensions
 from vlmdoctor.collect.host import network_interfaces, read_host, read_python
+from vlmdoctor.collect.ncclfiles import read_nccl_files
 from vlmdoctor.collect.nvml import Inventory, NvmlApi, PynvmlApi, read_inventory_bounded
 from vlmdoctor.collect.packages import Distribution, installed_distributions
 from vlmdoctor.collect.requirements import stack_requirements
@@ -89,6 +90,7 @@ def collect_snapshot(
         env=env,
         network_interfaces=interfaces,
         unavailable=unavailable,
+        nccl_files=read_nccl_files(environ),
         requirements=installed.requirements,
         extensions=installed.extensions,
         unknown=inventory.unknown,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from vlmdoctor.evaluate.conditions import holds
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.factset import value_of
+from vlmdoctor.evaluate.templates import fill, fill_lines
 from vlmdoctor.knowledge.rules import Rule
-from vlmdoctor.knowledge.templates import fill, fill_lines, placeholders
+from vlmdoctor.knowledge.templates import placeholders
 from vlmdoctor.report import Finding
 
 _NOT_EVIDENCE = {"explain.text"}
@@ -16,7 +18,7 @@ _NOT_EVIDENCE = {"explain.text"}
 def evaluate(rules: Iterable[Rule], ctx: Context) -> tuple[Finding, ...]:
     findings: list[Finding] = []
     for rule in rules:
-        if rule.when.evaluate(ctx) is not True:
+        if holds(rule.when, ctx) is not True:
             continue
         if rule.for_each is None:
             findings.append(_finding(rule, ctx, None))

@@ -12,9 +12,10 @@ from packaging.version import Version
 
 from vlmdoctor.evaluate import derive
 from vlmdoctor.evaluate.context import UNKNOWN, Context
+from vlmdoctor.knowledge.vocabulary import FACT_KINDS, KINDS
 from vlmdoctor.record import record
 
-KINDS = ("version", "str", "number", "bool", "list", "spec", "text", "records")
+__all__ = ["FACTS", "KINDS", "Fact", "fact", "lookup", "value_of"]
 
 
 @record
@@ -29,6 +30,10 @@ FACTS: dict[str, Fact] = {}
 
 
 def fact(name: str, kind: str, doc: str) -> Callable[[Callable[[Context, str], Any]], Any]:
+    if FACT_KINDS.get(name) != kind:  # knowledge declares what rules may read
+        raise ValueError(f"fact {name!r} ({kind}) is not declared in "
+                         f"vlmdoctor/knowledge/vocabulary.py (found {FACT_KINDS.get(name)!r})")
+
     def register(fn: Callable[[Context, str], Any]) -> Callable[[Context, str], Any]:
         FACTS[name] = Fact(name, kind, doc, fn)
         return fn

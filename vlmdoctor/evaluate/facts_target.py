@@ -115,10 +115,6 @@ def _transformers_fix(ctx: Context, _: str) -> Any:
     return None
 
 
-RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
-               "requirer", "requirer_version", "requirement", "requirers", "built_for")
-
-
 def _record(req: Any, spec: str, found: str | None) -> dict[str, Any]:
     return {"package": req.package, "spec": shown_spec(spec), "found": found, "why": req.why,
             "severity": req.severity, "references": list(req.references),

@@ -10,18 +10,21 @@ snapshot's Python and platform, not for the interpreter running vlmdoctor.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Mapping
 
-from packaging.markers import default_environment
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from vlmdoctor.evaluate import markers
 from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
 
 _SYS_PLATFORM = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}
+# PEP 508: name, optional [extras], then a version specifier (bare or in parentheses,
+# as older metadata writes it) or "@ url".
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*)$")
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 @record
@@ -40,7 +43,7 @@ class Unmet:
 
 
 def marker_environment(snapshot: Snapshot) -> dict[str, str]:
-    env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    env = markers.default_environment()
     python, host = snapshot.python, snapshot.host
     if python is not None and python.version:
         try:
@@ -75,15 +78,36 @@ def applicable(snapshot: Snapshot) -> list[Declared]:
         if version is None:  # a stale entry: pip check only sees installed distributions
             continue
         for text in texts:
-            try:
-                req = Requirement(text.strip())
-                if req.marker is not None and not req.marker.evaluate(env):
-                    continue
-            except (InvalidRequirement, ValueError):  # pip skips what it cannot parse too
+            parsed = split(text)
+            if parsed is None:  # pip skips what it cannot parse too
                 continue
-            out.append(Declared(requirer, version, canonicalize_name(req.name),
-                                str(req.specifier), text.strip()))
+            name, spec, marker = parsed
+            try:
+                if marker and not markers.evaluate(marker, env):
+                    continue
+            except ValueError:
+                continue
+            out.append(Declared(requirer, version, name, spec, text.strip()))
     return out
+
+
+def split(text: str) -> tuple[str, str, str] | None:
+    """(normalized name, specifier, marker) of a PEP 508 requirement; None if malformed."""
+    body, _, marker = text.partition(";")
+    match = _REQUIREMENT.match(body)
+    if match is None:
+        return None
+    rest = match.group(3).strip()
+    if rest.startswith("@"):
+        spec = ""  # a direct URL: any installed version satisfies it
+    else:
+        if rest.startswith("(") and rest.endswith(")"):
+            rest = rest[1:-1]
+        try:
+            spec = str(SpecifierSet(rest))
+        except InvalidSpecifier:
+            return None
+    return _SEPARATORS.sub("-", match.group(1)).lower(), spec, marker.strip()
 
 
 def unmet(snapshot: Snapshot, declared: Iterable[Declared]) -> list[Unmet]:

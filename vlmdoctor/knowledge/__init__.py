@@ -1,7 +1,8 @@
 """The knowledge layer: rule files, model cards and CUDA tables, validated as they load.
 
-A rules directory has ``checks/`` (rules), ``models/`` (model cards) and
-``data/cuda.yaml`` (tables). The shipped one lives inside the package
+A rules directory has ``checks/`` (rules), ``models/`` (model cards),
+``data/cuda.yaml`` (tables) and ``failures.yaml`` (the failure table: probe signatures
+and explain rules). The shipped one lives inside the package
 (``vlmdoctor/rules`` in the wheel) or at the repository root in a checkout.
 """
 
@@ -15,6 +16,7 @@ from vlmdoctor.record import record
 
 if TYPE_CHECKING:  # submodules import the fact registry, which imports tables from here
     from vlmdoctor.knowledge.catalogue import Catalogue
+    from vlmdoctor.knowledge.failures import FailureTable
     from vlmdoctor.knowledge.rules import Rule
     from vlmdoctor.knowledge.tables import CudaTables
 
@@ -25,6 +27,7 @@ class Knowledge:
     catalogue: Catalogue
     tables: CudaTables
     root: Path
+    failures: FailureTable | None = None
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -41,6 +44,7 @@ def default_rules_dir() -> Path:
 
 def load_knowledge(rules_dir: Path | str | None = None) -> Knowledge:
     from vlmdoctor.knowledge.catalogue import Catalogue, load_catalogue
+    from vlmdoctor.knowledge.failures import load_failures
     from vlmdoctor.knowledge.rules import load_rules
     from vlmdoctor.knowledge.schema import SchemaError
     from vlmdoctor.knowledge.tables import parse_tables
@@ -57,11 +61,23 @@ def load_knowledge(rules_dir: Path | str | None = None) -> Knowledge:
     except SchemaError as exc:
         raise RuleError(shown, exc.path, exc.problem) from None
     models = root / "models"
+    rules = load_rules(root / "checks", base)
+    failures_path = root / "failures.yaml"
+    failures = None
+    if failures_path.is_file():
+        failures = load_failures(failures_path, _show(failures_path, base))
+        ids = {r.id for r in rules}
+        clash = next((r.id for r in failures.explain_rules() if r.id in ids), None)
+        if clash:
+            raise RuleError(_show(failures_path, base), f"rule {clash}",
+                            "duplicate rule id (also in checks/)")
+        rules += failures.explain_rules()
     return Knowledge(
-        rules=load_rules(root / "checks", base),
+        rules=rules,
         catalogue=load_catalogue(models, base) if models.is_dir() else Catalogue(()),
         tables=tables,
         root=root,
+        failures=failures,
     )
 
 

@@ -17,7 +17,8 @@ from vlmdoctor.record import record
 DTYPES = ("bf16", "fp16", "fp32")
 FLASH_ATTN = ("none", "optional", "default", "required", "required-high-res")
 PLACEMENT_STYLES = ("contiguous", "internvl-split", "xcomposer", "single-device")
-IMAGE_KINDS = ("fixed", "qwen-pixels", "internvl-tiles", "phi-crops", "llava-anyres", "mgm")
+IMAGE_KINDS = ("fixed", "qwen-pixels", "pixels", "internvl-tiles", "phi-crops", "llava-anyres",
+               "slices", "mgm")
 
 _PACKAGE_REQ = s.Record({
     "spec": s.req(s.SPEC),

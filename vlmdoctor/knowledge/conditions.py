@@ -1,35 +1,30 @@
 """Rule conditions: a closed set of operators, compiled and checked at load time.
 
-Evaluation is three-valued: True, False, or None when a fact is unknown. A rule
-fires only on True, so a report that lacks a section never raises false alarms.
+This module only parses and validates: a condition is plain data (``Logic`` and ``Test``
+nodes) whose fact names are checked against the knowledge layer's vocabulary.
+``vlmdoctor.evaluate.conditions`` evaluates it, three-valued (True, False, or None when
+a fact is unknown; a rule fires only on True).
 """
 
 from __future__ import annotations
 
-import operator
 import re
-from typing import Any, Callable
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.factset import FACTS, lookup, value_of
+from vlmdoctor.knowledge import vocabulary
+from vlmdoctor.knowledge.patterns import compile_linear
 from vlmdoctor.knowledge.schema import SchemaError, did_you_mean, join
 from vlmdoctor.record import record
 
-COMPARE_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "==": operator.eq, "!=": operator.ne,
-}
+COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 OPERATORS = ("all", "any", "not", "present", "absent", "equals", "in", "matches",
              "version", "compare", "count", "symptom")
 
 
 class Condition:
-    def evaluate(self, ctx: Context) -> bool | None:
-        raise NotImplementedError
-
     def facts(self) -> list[str]:
         return []
 
@@ -41,23 +36,11 @@ class Ref:
     literal: Any = None
     fact: str | None = None
 
-    def get(self, ctx: Context) -> Any:
-        return value_of(ctx, self.fact) if self.fact else self.literal
-
 
 @record
 class Logic(Condition):
     op: str
     parts: tuple[Condition, ...]
-
-    def evaluate(self, ctx: Context) -> bool | None:
-        results = [p.evaluate(ctx) for p in self.parts]
-        if self.op == "not":
-            return None if results[0] is None else not results[0]
-        decisive = self.op == "any"  # any: True decides; all: False decides
-        if decisive in results:
-            return decisive
-        return None if None in results else not decisive
 
     def facts(self) -> list[str]:
         return [f for p in self.parts for f in p.facts()]
@@ -65,25 +48,16 @@ class Logic(Condition):
 
 @record
 class Test(Condition):
+    """One operator on one fact. ``value`` is the operator's literal argument (the
+    expected value, the list for ``in``, the compiled pattern, or the comparison for
+    ``compare``/``count``); ``other`` the operand that may name another fact; ``kind`` the
+    fact's kind."""
+
     op: str
     fact: str
-    check: Callable[[Any, Context], bool | None]  # None: the value cannot be judged
+    value: Any = None
     other: Ref | None = None
-
-    def evaluate(self, ctx: Context) -> bool | None:
-        value = value_of(ctx, self.fact)
-        if self.op in ("present", "absent"):
-            if value is UNKNOWN:
-                return None
-            present = value is not None and value != []
-            return present if self.op == "present" else not present
-        if value is UNKNOWN:
-            return None
-        if self.other is not None and self.other.get(ctx) is UNKNOWN:
-            return None
-        if value is None:
-            return False
-        return self.check(value, ctx)
+    kind: str = ""
 
     def facts(self) -> list[str]:
         names = [self.fact]
@@ -106,11 +80,9 @@ def compile_condition(raw: Any, path: str) -> Condition:
     if op == "not":
         return Logic("not", (compile_condition(arg, where),))
     if op in ("present", "absent"):
-        _fact_kind(arg, where, None)
-        return Test(op, arg, lambda v, c: True)
+        return Test(op, arg, kind=_fact_kind(arg, where))
     if op == "symptom":
-        pattern = _regex(arg, where)
-        return Test(op, "explain.text", lambda v, c: bool(pattern.search(v)))
+        return Test(op, "explain.text", compile_linear(arg, where), kind="text")
     return _compile_test(op, arg, where)
 
 
@@ -121,73 +93,36 @@ def _compile_test(op: str, arg: Any, where: str) -> Condition:
     if not isinstance(arg, dict) or set(arg) != set(fields):
         raise SchemaError(where, f"'{op}' takes the keys {', '.join(fields)}")
     name = arg["fact"]
-    kind = _fact_kind(name, join(where, "fact"), None)
+    kind = _fact_kind(name, join(where, "fact"))
     if op == "equals":
-        expected = arg["value"]
-        return Test(op, name, lambda v, c: v == expected)
+        return Test(op, name, arg["value"], kind=kind)
     if op == "in":
         values = arg["values"]
         if not isinstance(values, list):
             raise SchemaError(join(where, "values"), "expected a list")
-        return Test(op, name, lambda v, c: v in values)
+        return Test(op, name, tuple(values), kind=kind)
     if op == "matches":
-        pattern = _regex(arg["regex"], join(where, "regex"))
-        return Test(op, name, lambda v, c: any(pattern.search(str(x)) for x in _items(v)))
+        return Test(op, name, _regex(arg["regex"], join(where, "regex")), kind=kind)
     if op == "version":
         if kind != "version":
             raise SchemaError(join(where, "fact"), f"'version' needs a version fact; {name!r} is {kind}")
-        spec = _operand(arg["spec"], join(where, "spec"), "spec")
-        return Test(op, name, lambda v, c: _satisfies(v, spec.get(c)), spec)
-    comparator = COMPARE_OPS.get(arg["op"])
-    if comparator is None:
-        raise SchemaError(join(where, "op"), f"unknown comparison {arg['op']!r}; use one of {' '.join(COMPARE_OPS)}")
+        return Test(op, name, other=_operand(arg["spec"], join(where, "spec"), "spec"), kind=kind)
+    if arg["op"] not in COMPARISONS:
+        raise SchemaError(join(where, "op"), f"unknown comparison {arg['op']!r}; use one of {' '.join(COMPARISONS)}")
     if op == "count":
         if kind not in ("list", "records"):
             raise SchemaError(join(where, "fact"), f"'count' needs a list fact; {name!r} is {kind}")
-        limit = _operand(arg["value"], join(where, "value"), "number")
-        return Test(op, name, lambda v, c: comparator(len(v), limit.get(c)), limit)
+        return Test(op, name, arg["op"], _operand(arg["value"], join(where, "value"), "number"), kind)
     if kind not in ("version", "number"):
         raise SchemaError(join(where, "fact"), f"'compare' needs a version or number fact; {name!r} is {kind}")
-    other = _operand(arg["value"], join(where, "value"), kind)
-    convert = _as_version if kind == "version" else float
-    return Test(op, name, lambda v, c: _compare(comparator, convert, v, other.get(c)), other)
-
-
-def _compare(cmp: Callable[[Any, Any], bool], convert: Callable[[Any], Any], a: Any,
-             b: Any) -> bool | None:
-    """Unknown (None) when either side cannot be read as a version or number."""
-    if b is None:
-        return False
-    try:
-        return cmp(convert(a), convert(b))
-    except (InvalidVersion, ValueError, TypeError, OverflowError):
-        return None
-
-
-def _as_version(value: Any) -> Version:
-    return Version(str(value))
-
-
-def _satisfies(value: Any, spec: Any) -> bool | None:
-    """Unknown (None) for a version packaging cannot parse: it neither meets nor misses."""
-    if spec is None:
-        return False
-    try:
-        version = Version(str(value))
-        return SpecifierSet(str(spec)).contains(version, prereleases=True)
-    except (InvalidSpecifier, InvalidVersion):
-        return None
-
-
-def _items(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+    return Test(op, name, arg["op"], _operand(arg["value"], join(where, "value"), kind), kind)
 
 
 def _operand(raw: Any, path: str, kind: str) -> Ref:
     if isinstance(raw, dict):
         if set(raw) != {"fact"}:
             raise SchemaError(path, "a fact operand is {fact: name}")
-        _fact_kind(raw["fact"], join(path, "fact"), None)
+        _fact_kind(raw["fact"], join(path, "fact"))
         return Ref(fact=raw["fact"])
     if kind == "spec":
         try:
@@ -204,14 +139,14 @@ def _operand(raw: Any, path: str, kind: str) -> Ref:
     return Ref(literal=raw)
 
 
-def _fact_kind(name: Any, path: str, _: Any) -> str:
+def _fact_kind(name: Any, path: str) -> str:
     if not isinstance(name, str):
         raise SchemaError(path, f"expected a fact name, got {name!r}")
-    found = lookup(name)
-    if found is None:
-        plain = [n for n in FACTS if not n.endswith(".*")]
+    kind = vocabulary.kind_of(name)
+    if kind is None:
+        plain = vocabulary.plain_names()
         raise SchemaError(path, f"unknown fact {name!r}{did_you_mean(name, plain)}")
-    return found[0].kind
+    return kind
 
 
 def _regex(raw: Any, path: str) -> re.Pattern[str]:

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from vlmdoctor.errors import RuleError
-from vlmdoctor.evaluate.facts_target import RECORD_KEYS
-from vlmdoctor.evaluate.factset import FACTS, lookup
 from vlmdoctor.knowledge import schema as s
+from vlmdoctor.knowledge import vocabulary
 from vlmdoctor.knowledge.conditions import Condition, compile_condition
 from vlmdoctor.knowledge.templates import check_template
 from vlmdoctor.record import record
@@ -60,18 +59,17 @@ def parse_rule(raw: Any, file: str, path: str) -> Rule:
     if not RULE_ID.match(data["id"]):
         raise s.SchemaError(s.join(path, "id"), f"rule id {data['id']!r} must be kebab-case")
     for_each = data["for_each"]
-    if for_each is not None:
-        found = lookup(for_each)
-        if found is None or found[0].kind != "records":
-            raise s.SchemaError(s.join(path, "for_each"), f"{for_each!r} is not a records fact")
+    if for_each is not None and vocabulary.kind_of(for_each) != "records":
+        raise s.SchemaError(s.join(path, "for_each"), f"{for_each!r} is not a records fact")
 
     def known(name: str) -> str | None:
         if name.startswith("item."):
             if for_each is None:
                 return f"placeholder {{{name}}} needs for_each"
-            return None if name[5:] in RECORD_KEYS else f"unknown item key {name[5:]!r}"
-        if lookup(name) is None:
-            plain = [n for n in FACTS if not n.endswith(".*")]
+            keys = vocabulary.RECORD_KEYS
+            return None if name[5:] in keys else f"unknown item key {name[5:]!r}"
+        if vocabulary.lookup(name) is None:
+            plain = vocabulary.plain_names()
             return f"unknown fact {name!r} in placeholder{s.did_you_mean(name, plain)}"
         return None
 

@@ -1,16 +1,14 @@
-"""``{fact.name}`` placeholders in rule text: checked at load, filled at evaluation.
+"""``{fact.name}`` placeholders in rule text: found and checked at load.
 
 Not a templating engine: a placeholder is a fact name (or ``item.key`` inside a
-``for_each`` rule) and nothing else. A line that is exactly one placeholder of a
-list value expands to one line per element (used for fix and references).
+``for_each`` rule) and nothing else. ``vlmdoctor.evaluate.templates`` fills them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Callable
 
-from vlmdoctor.evaluate.context import UNKNOWN
 from vlmdoctor.knowledge.schema import SchemaError
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.*\-]+)\}")
@@ -25,34 +23,3 @@ def check_template(text: str, path: str, known: Callable[[str], str | None]) -> 
         problem = known(name)
         if problem:
             raise SchemaError(path, problem)
-
-
-def show(value: Any) -> str:
-    if value is UNKNOWN:
-        return "unknown"
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(show(v) for v in value) if value else "none"
-    return str(value)
-
-
-def fill(text: str, resolve: Callable[[str], Any]) -> str:
-    return PLACEHOLDER.sub(lambda m: show(resolve(m.group(1))), text)
-
-
-def fill_lines(lines: tuple[str, ...], resolve: Callable[[str], Any]) -> tuple[str, ...]:
-    """Fill each line; drop a line whose placeholders are all empty or unknown."""
-    out: list[str] = []
-    for line in lines:
-        names = placeholders(line)
-        values = [resolve(n) for n in names]
-        if names and all(v is None or v is UNKNOWN or v == [] for v in values):
-            continue
-        if len(names) == 1 and line == "{" + names[0] + "}" and isinstance(values[0], list):
-            out.extend(str(v) for v in values[0])
-            continue
-        out.append(fill(line, resolve))
-    return tuple(dict.fromkeys(out))

@@ -42,9 +42,24 @@ def _params(facts: ModelFacts) -> Params | None:
                   language=p.get("language"), total=p.get("total"), source=FROM_FILES)
 
 
+# Beyond these a number is not a real model's (the planner would build lists that long).
+GEOMETRY_MAX = {"lm_layers": 4096, "vision_layers": 4096, "num_attention_heads": 65536,
+                "num_kv_heads": 65536, "vision_heads": 65536, "num_experts": 65536,
+                "head_dim": 65536, "hidden_size": 1 << 20, "vision_hidden_size": 1 << 20,
+                "intermediate_size": 1 << 22, "vocab_size": 1 << 24, "max_context": 1 << 27}
+MAX_PIXELS = 1 << 31
+
+
+def _sane(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return key == "tie_word_embeddings"
+    return isinstance(value, int) and 0 < value <= GEOMETRY_MAX.get(key, 0)
+
+
 def _architecture(facts: ModelFacts, base: Architecture) -> Architecture:
     known = set(fields(Architecture))
-    values: dict[str, Any] = {k: v for k, v in facts.geometry.items() if k in known}
+    values: dict[str, Any] = {k: v for k, v in facts.geometry.items()
+                              if k in known and _sane(k, v)}
     if not values:
         return base
     return replace(base, **values, source=FROM_FILES)
@@ -59,7 +74,7 @@ def _images(facts: ModelFacts, base: Images | None) -> Images | None:
     img = facts.images
     patch, merge, top = _int(img.get("patch_size")), _int(img.get("merge_size")), \
         _int(img.get("max_pixels"))
-    if patch and merge and top:
+    if patch and merge and top and top <= MAX_PIXELS and patch * merge <= 4096:
         return Images(kind="qwen-pixels", pixels_per_token=(patch * merge) ** 2,
                       min_pixels=_int(img.get("min_pixels")), max_pixels=top,
                       env=dict(base.env) if base and base.env else {},
@@ -73,7 +88,7 @@ def card_from_facts(facts: ModelFacts, model_id: str, curated: ModelCard | None)
         reqs = replace(reqs, trust_remote_code=True)
     if curated is not None:
         return replace(
-            curated, native_dtype=native_dtype(facts) or curated.native_dtype,
+            curated, id=model_id, native_dtype=native_dtype(facts) or curated.native_dtype,
             params=_params(facts) or curated.params,
             architecture=_architecture(facts, curated.architecture),
             images=_images(facts, curated.images), requirements=reqs,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from vlmdoctor.modelfiles.facts import Scalar
+from vlmdoctor.modelfiles.facts import Scalar, plain
 
 TEXT_KEYS = ("text_config", "llm_config", "language_config", "text_model_config")
 VISION_KEYS = ("vision_config", "vision_tower_config", "visual", "vision_encoder_config")
@@ -25,7 +25,8 @@ def _first(cfg: Mapping[str, Any], *names: str) -> Any:
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2 ** 53
+    return value if ok else None
 
 
 def _sub(cfg: Mapping[str, Any], keys: tuple[str, ...]) -> Mapping[str, Any] | None:
@@ -99,7 +100,7 @@ def quantization(cfg: Mapping[str, Any]) -> dict[str, Scalar]:
         return {}
     out: dict[str, Scalar] = {}
     for key, value in raw.items():
-        if isinstance(value, (str, int, float, bool)) or value is None:
+        if plain(value):
             out[str(key)] = value
     method = raw.get("quant_method")
     if not isinstance(method, str):  # early bitsandbytes configs have no quant_method

@@ -78,8 +78,8 @@ def _check(value: Any, kind: str, where: str) -> Any:
             raise bad("a string")
         return value
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad("an integer")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < LIMIT:
+            raise bad("a non-negative integer")
         return value
     if kind == "strs":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -93,9 +93,19 @@ def _check(value: Any, kind: str, where: str) -> Any:
     return dict(value)
 
 
+LIMIT = 2 ** 53  # counts and sizes beyond this are not a model (and overflow float maths)
+
+
+def plain(value: Any) -> bool:
+    """A value a ``scalarmap`` holds: None, str, bool, or a finite number of sane size."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return -LIMIT < value < LIMIT  # also rejects inf and nan
+    return value is None or isinstance(value, (str, bool))
+
+
 def _value_ok(value: Any, kind: str) -> bool:
     if kind == "strmap":
         return isinstance(value, str)
     if kind == "intmap":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return value is None or isinstance(value, (str, int, float, bool))
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < LIMIT
+    return plain(value)

@@ -15,7 +15,8 @@ from vlmdoctor.modelfiles.facts import Scalar
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 53
+    return value if ok else None
 
 
 def _edge(value: Any) -> int | None:

@@ -69,4 +69,6 @@ def _tensor(name: str, entry: object, shown: str) -> TensorInfo:
     count = 1
     for dim in shape:
         count *= dim
+    if count >= 2 ** 53:
+        raise InputError(f"{shown}: tensor {name!r}: shape {shape} is not a real tensor")
     return TensorInfo(name=name, dtype=dtype, count=count)

@@ -94,8 +94,10 @@ def estimate(request: PlanRequest) -> Plan:
         return Plan(model=card.id, model_name=card.name, dtype=dtype, gpus=gpus,
                     device_map=unsized_map(request),
                     per_gpu=(), required_bytes=0, fits=False, sized=False,
-                    notes=("cannot size the model: the card gives neither params.language "
-                           "nor params.total",),
+                    notes=("cannot size the model: its card gives no parameter count "
+                           "(neither params.language nor params.total), so no memory "
+                           "estimate is made; a device map is still shown where the family "
+                           "has one",),
                     unknown=("parameter counts",), workload=None, params=None)
     w = weigh(card, comp, dtype)
     load = workload(request, comp, dtype)

@@ -82,6 +82,7 @@ class Plan:
             "per_gpu": [u.to_dict() for u in self.per_gpu],
             "required_bytes": self.required_bytes,
             "fits": self.fits,
+            "sized": self.sized,  # false: no parameter count, so "fits" means nothing
             "notes": list(self.notes),
             "options": [o.to_dict() for o in self.options],
         }

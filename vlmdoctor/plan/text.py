@@ -42,14 +42,17 @@ def _run(run: tuple[str, int, int, int | str]) -> str:
 
 
 def plan_text_lines(plan: Plan) -> list[str]:
-    verdict = "fits" if plan.fits else ("cannot be sized" if not plan.sized else "does NOT fit")
-    capacity = sum(u.capacity_bytes for u in plan.per_gpu)
-    if plan.sized and not plan.gpus:
+    head = f"Plan: {plan.model_name} in {plan.dtype} on {len(plan.gpus)} GPU(s)"
+    if not plan.sized:  # no numbers to show: say so, and why, instead of "0.00 GiB"
+        why = ", ".join(plan.unknown) or "the model's size"
+        lines = [f"{head}: not sized: {why} unknown, so whether it fits is not known"]
+    elif not plan.gpus:
         lines = [f"Plan: {plan.model_name} in {plan.dtype}: no GPU to plan on "
                  f"(the model needs {_g(plan.required_bytes)} GiB on one GPU)"]
     else:
-        lines = [f"Plan: {plan.model_name} in {plan.dtype} on {len(plan.gpus)} GPU(s): "
-                 f"{verdict} (needs {_g(plan.required_bytes)} GiB of {_g(capacity)} GiB)"]
+        verdict = "fits" if plan.fits else "does NOT fit"
+        capacity = sum(u.capacity_bytes for u in plan.per_gpu)
+        lines = [f"{head}: {verdict} (needs {_g(plan.required_bytes)} GiB of {_g(capacity)} GiB)"]
     if plan.per_gpu:
         lines.append(f"  {'GPU':<4}{'name':<24}{'weights':>9}{'KV':>8}{'activ.':>8}"
                      f"{'overhead':>10}{'total':>9}{'capacity':>10}{'free':>7}")

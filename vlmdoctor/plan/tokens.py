@@ -27,7 +27,7 @@ def image_load(images: Images | None, max_pixels: int | None) -> ImageLoad | Non
     if images is None:
         return None
     kind = images.kind
-    if kind == "qwen-pixels":
+    if kind in ("qwen-pixels", "pixels"):
         per_token = images.pixels_per_token
         budget = max_pixels if max_pixels is not None else images.max_pixels
         if not per_token or budget is None:
@@ -36,14 +36,15 @@ def image_load(images: Images | None, max_pixels: int | None) -> ImageLoad | Non
         tokens = max(pixels // per_token, 1)
         return ImageLoad(tokens, _patches(tokens, images),
                          f"{pixels:,} pixels / {per_token} per token = {tokens:,} visual tokens per image")
-    if kind in ("internvl-tiles", "phi-crops", "llava-anyres"):
+    if kind in ("internvl-tiles", "phi-crops", "llava-anyres", "slices"):
         per_tile, tiles = images.tokens_per_tile, images.max_tiles
         if not per_tile or not tiles:
             return None
         if max_pixels is not None and images.pixels_per_token:
             tiles = max(1, min(tiles, max_pixels // (per_tile * images.pixels_per_token)))
         # InternVL adds a thumbnail tile when it splits (dynamic_preprocess use_thumbnail=True);
-        # Phi-3.5-V and LLaVA-NeXT always add the global/base view.
+        # Phi-3.5-V, LLaVA-NeXT and the slicing families (MiniCPM-V, Idefics3) always add
+        # the global/base view.
         extra = (1 if tiles > 1 else 0) if kind == "internvl-tiles" else 1
         tokens = (tiles + extra) * per_tile
         return ImageLoad(tokens, _patches(tokens, images),

@@ -6,7 +6,7 @@ from typing import Any
 
 from vlmdoctor.probe.model import ProbeResult
 from vlmdoctor.probe.protocol import NO_GPU, STEP_CUDA
-from vlmdoctor.probe.signatures import OUTCOMES, signature_for
+from vlmdoctor.probe.signatures import outcomes, signature_for
 from vlmdoctor.report import Finding
 
 _MAX_LINE = 300
@@ -38,7 +38,7 @@ def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
     """What the probe found; a passing GPU probe yields no findings."""
     out: list[Finding] = []
     if result.status == "skipped":
-        sig = OUTCOMES["skipped"]
+        sig = outcomes()["skipped"]
         reason = str(result.evidence.get("reason") or "torch is not importable")
         out.append(Finding(id="probe-skipped", severity=sig.severity, title=sig.title,
                            message=f"The probe did not run: {reason}. Nothing was checked on "
@@ -49,7 +49,7 @@ def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
     cuda = next((s for s in result.steps if s.name == STEP_CUDA), None)
     if (result.device == "cpu" and cuda is not None and cuda.status == "skipped"
             and cuda.detail.startswith(NO_GPU)):  # auto fell back to CPU (read from the data,
-        sig = OUTCOMES["cpu-only"]               # so a report's probe section gives it too)
+        sig = outcomes()["cpu-only"]            # so a report's probe section gives it too)
         reason = cuda.detail.split("; running", 1)[0]
         out.append(Finding(id="probe-cpu-only", severity=sig.severity, title=sig.title,
                            message=f"The probe ran on CPU ({reason}). {sig.why}",
