@@ -46,3 +46,11 @@ def test_every_card_names_its_transformers_model_type_or_says_it_has_none() -> N
         native = not card.requirements.trust_remote_code and card.requirements.needs_repo_install is None
         if native:
             assert card.requirements.for_package("transformers"), card.id
+
+
+def test_vision_tower_tokens_follow_the_cards_patch_size() -> None:
+    from vlmdoctor.plan.tokens import image_load
+    card = make_knowledge().catalogue.resolve("qwen3-vl-8b")
+    load = image_load(card.images, None)
+    # 16,777,216 pixels: 16,384 tokens of 32x32 pixels, each 2x2 patches of 16 px.
+    assert load is not None and (load.tokens, load.patches) == (16384, 65536)

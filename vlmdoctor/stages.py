@@ -43,8 +43,16 @@ def planning(knowledge: Knowledge) -> ExtraStage:
     return stage
 
 
+def local_dir(model: ResolvedModel) -> str | None:
+    """The directory of a model read from its own files (a directory or an HF cache
+    snapshot): the probe builds that model's own code. None for a catalogue model."""
+    local = getattr(model.source, "local", None)
+    return None if local is None else str(local)
+
+
 def probing(timeout: float, tables: CudaTables | None = None) -> ExtraStage:
-    """Run the probe in a child of this interpreter (skipped when torch is absent).
+    """Run the probe in a child of this interpreter (skipped when torch is absent); for a
+    local model it builds that model's own code at toy size.
 
     With ``tables``, what the imported torch reports (CUDA, arch list) is compared with
     the wheel table; a disagreement is a finding, and the real build wins."""
@@ -66,7 +74,8 @@ def probing(timeout: float, tables: CudaTables | None = None) -> ExtraStage:
             result = run_probe(ProbeRequest(
                 family=card.family if card else None,
                 hf_model_type=card.hf_model_type if card else None,
-                dtype=None if dtype == "auto" else dtype, timeout=timeout))
+                dtype=None if dtype == "auto" else dtype, timeout=timeout,
+                model_path=local_dir(model)))
         findings = probe_findings(result)
         truth = result.evidence.get("torch_build")
         if tables is not None and isinstance(truth, Mapping):

@@ -52,8 +52,13 @@ def test_unknown_model_is_a_warning_and_the_environment_is_still_checked(
     assert unknown["fix"][0].startswith("vlmdoctor check --model ./path/to/model")
     assert report["target"] == {"model": "minigemni-7b", "dtype": None, "source": None}
 
+    assert not any(line.startswith("huggingface-cli") for line in unknown["fix"])
     healthy = env_file(tmp_path, "a100-cu124")
-    assert check("--from-report", str(healthy), "-m", "acme/unheard-of-vl")[0] == 0
+    code, report = check("--from-report", str(healthy), "-m", "acme/unheard-of-vl")
+    assert code == 0
+    assert report["findings"][0]["fix"][1] == (
+        "huggingface-cli download acme/unheard-of-vl   # then re-run this check: vlmdoctor "
+        "reads the cache, never the network")
     assert check("--from-report", str(healthy), "-m", "acme/unheard-of-vl",
                  "--fail-on", "warning")[0] == 1
 

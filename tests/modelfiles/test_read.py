@@ -149,3 +149,13 @@ def test_model_facts_round_trip_json(tmp_path: Path) -> None:
     assert ModelFacts.from_dict({"future_key": 1}) == ModelFacts()
     with pytest.raises(InputError, match=r"^model_facts.params: expected integer values$"):
         ModelFacts.from_dict({"params": {"total": "many"}})
+
+
+def test_cached_repo_without_config_is_not_the_model(tmp_path: Path) -> None:
+    """Only a processor cached: the name falls back to the catalogue (or model-unknown)."""
+    cache = tmp_path / "hub"
+    snap = write_cache(cache, "Qwen/Qwen2-VL-2B-Instruct", "cd" * 20, config={},
+                       tensors={}, preprocessor=QWEN_PREPROCESSOR)
+    (snap / "config.json").unlink()
+    (snap / "model.safetensors").unlink()
+    assert locate("Qwen/Qwen2-VL-2B-Instruct", {"HF_HUB_CACHE": str(cache)}) is None

@@ -27,11 +27,13 @@ from vlmdoctor.probe import (
     torch_importable,
 )
 from vlmdoctor.report import Report, Target, summarize, with_verdict
+from vlmdoctor.stages import local_dir
 from vlmdoctor.target import resolve
 
 
 @click.command("probe")
-@model_option(help="Build the tiny model with this model's architecture family: " + MODEL_HELP)
+@model_option(help="Build the tiny model with this model's architecture family: " + MODEL_HELP
+              + " A local model (directory or HF cache) is built from its own code at toy size.")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto",
               show_default=True, help="auto: every visible GPU, or the CPU when there is none.")
 @dtype_option(("bf16", "fp16", "fp32"),
@@ -53,7 +55,8 @@ def command(model: str | None, device: str, dtype: str, weights: str | None,
     collected = collect_snapshot()
     request = ProbeRequest(family=card.family if card else None,
                            hf_model_type=card.hf_model_type if card else None,
-                           device=device, dtype=resolved_dtype(dtype), weights=weights, timeout=timeout,
+                           device=device, dtype=resolved_dtype(dtype), weights=weights,
+                           timeout=timeout, model_path=local_dir(resolved),
                            trust_remote_code=bool(card and card.requirements.trust_remote_code))
     if not torch_importable():
         result = ProbeResult.skipped("torch is not importable in this Python")

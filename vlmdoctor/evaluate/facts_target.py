@@ -23,6 +23,14 @@ def _unknown(ctx: Context, _: str) -> Any:
     return ctx.model.requested if ctx.model is not None and ctx.model.unknown else None
 
 
+@fact("target.model_unknown_repo", "str", "An unknown --model that has the shape of a Hub repo id")
+def _unknown_repo(ctx: Context, _: str) -> Any:
+    import re
+
+    name = _unknown(ctx, "")
+    return name if name and re.fullmatch(r"[A-Za-z0-9][\w.\-]*/[\w.\-]+", name) else None
+
+
 @fact("target.model_suggestions", "list", "The closest catalogue ids to an unknown --model")
 def _suggestions(ctx: Context, _: str) -> Any:
     return list(ctx.model.suggestions) if ctx.model is not None else []

@@ -88,6 +88,8 @@ _IMAGES = s.Record({
     "tokens_per_tile": s.opt(s.Nullable(s.INT)),
     "max_tiles": s.opt(s.Nullable(s.INT)),
     "pixels_per_token": s.opt(s.Nullable(s.INT)),
+    # Vision-tower patch edge in pixels (null: 14, the ViT-L/14 and SigLIP/14 default).
+    "patch_size": s.opt(s.Nullable(s.INT)),
     "min_pixels": s.opt(s.Nullable(s.INT)),
     "max_pixels": s.opt(s.Nullable(s.INT)),
     "env": s.opt(s.MapOf(s.STR), {}),
@@ -223,6 +225,7 @@ class Images:
     tokens_per_tile: int | None = None
     max_tiles: int | None = None
     pixels_per_token: int | None = None
+    patch_size: int | None = None
     min_pixels: int | None = None
     max_pixels: int | None = None
     env: Mapping[str, str] = None  # type: ignore[assignment]

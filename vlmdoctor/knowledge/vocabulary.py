@@ -37,6 +37,7 @@ FACT_KINDS: dict[str, str] = {
     "stack.bitsandbytes_library_missing": "records",
     "target.model": "str", "target.dtype": "str", "target.dtype_requested": "str",
     "target.hf_cache": "str", "target.model_suggestions": "list", "target.model_unknown": "str",
+    "target.model_unknown_repo": "str",
     "model.name": "str", "model.family": "str", "model.native_dtype": "str",
     "model.flash_attn": "str", "model.attn_fallback": "str",
     "model.min_compute_capability": "version", "model.min_gpus": "number",

@@ -5,7 +5,8 @@ Never the network. The cache is where ``huggingface_hub`` keeps it: ``HF_HUB_CAC
 ``$XDG_CACHE_HOME/huggingface/hub``, else ``~/.cache/huggingface/hub``
 (https://huggingface.co/docs/huggingface_hub/guides/manage-cache). A repo lives in
 ``models--{org}--{name}/snapshots/{revision}/``; ``refs/main`` names the revision that
-``from_pretrained`` would load, so that one is read.
+``from_pretrained`` would load, so that one is read. A snapshot without ``config.json``
+(only a tokenizer or processor cached) does not count as the model.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def _cached(repo_id: str, cache: Path) -> ModelSource | None:
             return None
         revision = found[-1].name  # no refs/main: the newest snapshot
     real = snapshots / revision
+    if not (real / "config.json").is_file():
+        return None  # only some files cached (a tokenizer, a processor): not a model to read
     return ModelSource("hf-cache", path=home_relative(str(real)), revision=revision,
                        local=real, repo_id=repo_id)
 

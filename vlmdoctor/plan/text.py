@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from vlmdoctor.plan.bars import bar_lines
 from vlmdoctor.plan.constants import GIB
 from vlmdoctor.plan.result import Plan
 
@@ -62,6 +63,7 @@ def plan_text_lines(plan: Plan) -> list[str]:
                          f"{_g(usage.overhead_bytes):>10}{_g(usage.total_bytes):>9}"
                          f"{_g(usage.capacity_bytes):>10}{usage.headroom:>7.0%}")
         lines.append("  (GiB; overhead = CUDA context + allocator margin)")
+        lines.extend(bar_lines(plan.per_gpu))
     if plan.device_map:
         lines.append("Device map (module -> GPU), for from_pretrained(..., device_map=...):")
         lines.extend(map_lines(dict(plan.device_map)))

@@ -16,9 +16,10 @@ class ImageLoad:
 
 
 def _patches(tokens: int, images: Images) -> int:
-    """Vision-tower tokens: one per 14x14 patch when pixels per token are known."""
+    """Vision-tower tokens: one per patch (14x14 unless the card says) when pixels per token are known."""
     if images.pixels_per_token:
-        return tokens * images.pixels_per_token // PATCH_PIXELS
+        patch = images.patch_size * images.patch_size if images.patch_size else PATCH_PIXELS
+        return tokens * images.pixels_per_token // patch
     return tokens
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.exitstatus import signal_name
 from vlmdoctor.probe.model import STEP_STATUSES, ProbeError, ProbeResult, ProbeStep
+from vlmdoctor.probe.protocol import IN_MODEL_CODE
 from vlmdoctor.probe.signatures import classify
 
 if TYPE_CHECKING:
@@ -121,7 +122,12 @@ def assemble(outcome: ChildOutcome, request: ProbeRequest) -> ProbeResult:
     error = None
     if err is not None:
         text = "\n".join([err["message"], *[str(w) for w in err.get("warnings") or []]])
-        error = ProbeError(classify(text).kind, err["message"])
+        kind, frame = classify(text).kind, err.get("frame")
+        if isinstance(frame, str) and frame:
+            kind = "model-code" if kind == "failed" else kind
+            error = ProbeError(kind, f"{err['message']}\n{IN_MODEL_CODE}{frame}")
+        else:
+            error = ProbeError(kind, err["message"])
         evidence.update(step=err.get("step"), error_type=err.get("type"),
                         warnings=list(err.get("warnings") or []),
                         traceback=str(err.get("traceback") or "")[-2000:])

@@ -17,9 +17,10 @@ import traceback
 import warnings
 from typing import Any, Callable
 
-from vlmdoctor.probe import generate, ladder
+from vlmdoctor.probe import generate, ladder, local
 from vlmdoctor.probe import protocol as p
 from vlmdoctor.probe.context import Context
+from vlmdoctor.probe.frames import model_frame
 
 _MAX_TEXT = 4000
 _PROTOCOL: list[Any] = [sys.stdout]  # the channel to the parent; see _own_stdout
@@ -67,6 +68,10 @@ def _text(value: object) -> str:
     return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + " …"
 
 
+def _code_files(ctx: Context) -> frozenset[str]:
+    return local.code_files(ctx.model_path) if ctx.model_path else frozenset()
+
+
 def _run(name: str, rung: Callable[[Context], str], ctx: Context) -> dict[str, Any] | None:
     """Run one rung; returns the error (as protocol data) when it failed."""
     _emit({"event": "step-start", "name": name})
@@ -83,6 +88,9 @@ def _run(name: str, rung: Callable[[Context], str], ctx: Context) -> dict[str, A
             status, detail = "failed", f"{type(exc).__name__}: {exc}"
             error = {"type": type(exc).__name__, "message": _text(detail),
                      "traceback": _text("".join(traceback.format_exc(limit=8)))}
+            frame = model_frame(exc.__traceback__, _code_files(ctx))
+            if frame is not None:
+                error["frame"] = _text(frame)
     notes = sorted({str(w.message).splitlines()[0] for w in caught
                     if issubclass(w.category, UserWarning)})
     if error is not None:
@@ -114,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family")
     parser.add_argument("--hf-model-type")
     parser.add_argument("--weights")
+    parser.add_argument("--model-path", help="a local model directory (Hugging Face layout)")
     parser.add_argument("--max-new-tokens", type=int, default=8)
     parser.add_argument("--device-map", help="JSON object: module name -> GPU index or 'cpu'")
     parser.add_argument("--workdir", default=".")
@@ -124,9 +133,10 @@ def main(argv: list[str] | None = None) -> int:
                   hf_model_type=args.hf_model_type, weights=args.weights,
                   max_new_tokens=args.max_new_tokens, workdir=args.workdir,
                   device_map=json.loads(args.device_map) if args.device_map else None,
-                  trust_remote_code=args.trust_remote_code)
-    last = (p.STEP_WEIGHTS, generate.real_weights) if args.weights else (
-        p.STEP_TINY, generate.tiny_vlm)
+                  trust_remote_code=args.trust_remote_code, model_path=args.model_path)
+    last = ((p.STEP_WEIGHTS, generate.real_weights) if args.weights else
+            (p.STEP_LOCAL, local.local_model) if args.model_path else
+            (p.STEP_TINY, generate.tiny_vlm))
     rungs = [(p.STEP_IMPORT, ladder.import_libraries), (p.STEP_CUDA, ladder.cuda_init),
              (p.STEP_MATMUL, ladder.matmul), (p.STEP_ATTENTION, ladder.attention),
              (p.STEP_P2P, ladder.peer_copy), last]

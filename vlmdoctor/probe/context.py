@@ -15,7 +15,7 @@ class Context:
     def __init__(self, *, device: str, dtype: str | None, family: str | None,
                  hf_model_type: str | None, weights: str | None, max_new_tokens: int,
                  device_map: dict[str, Any] | None, workdir: str,
-                 trust_remote_code: bool) -> None:
+                 trust_remote_code: bool, model_path: str | None = None) -> None:
         self.requested_device = device
         self.device = "cpu" if device == "cpu" else "cuda"
         self.device_reason = "CPU requested" if device == "cpu" else ""
@@ -28,6 +28,7 @@ class Context:
         self.device_map = device_map
         self.workdir = workdir
         self.trust_remote_code = trust_remote_code
+        self.model_path = model_path
         self.torch: Any = None
         self.transformers: Any = None
         self.gpus: list[int] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmdoctor.probe.model import ProbeResult
-from vlmdoctor.probe.protocol import NO_GPU, STEP_CUDA
+from vlmdoctor.probe.protocol import IN_MODEL_CODE, META_ONLY, NO_GPU, STEP_CUDA, STEP_LOCAL
 from vlmdoctor.probe.signatures import outcomes, signature_for
 from vlmdoctor.report import Finding
 
@@ -24,6 +24,9 @@ def _failure(result: ProbeResult) -> Finding:
     verb = "timed out" if result.status == "timeout" else "failed"
     found = _first_line(result.error.message).rstrip(".")
     lead = f"Probe step '{step}' {verb}: {found}." if step else f"The probe {verb}: {found}."
+    frame = next((x for x in result.error.message.splitlines() if x.startswith(IN_MODEL_CODE)), "")
+    if frame:
+        lead += f" In the model's code at {_first_line(frame[len(IN_MODEL_CODE):])}."
     evidence: dict[str, Any] = {"probe.status": result.status, "probe.step": step,
                                 "probe.error": result.error.message[:2000]}
     for key in ("returncode", "stderr_tail"):
@@ -46,6 +49,13 @@ def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
                            evidence={"probe.status": "skipped"}))
     if result.error is not None:
         out.append(_failure(result))
+    local = next((s for s in result.steps if s.name == STEP_LOCAL), None)
+    if local is not None and local.status == "passed" and local.detail.startswith(META_ONLY):
+        sig = outcomes()["meta-only"]
+        out.append(Finding(id="probe-meta-only", severity=sig.severity, title=sig.title,
+                           message=f"{sig.why} Step detail: {_first_line(local.detail)}",
+                           fix=sig.fix, references=sig.references,
+                           evidence={"probe.step": STEP_LOCAL}))
     cuda = next((s for s in result.steps if s.name == STEP_CUDA), None)
     if (result.device == "cpu" and cuda is not None and cuda.status == "skipped"
             and cuda.detail.startswith(NO_GPU)):  # auto fell back to CPU (read from the data,

@@ -92,13 +92,27 @@ def _where(device_map: dict[str, Any]) -> str:
 
 
 def tiny_vlm(ctx: Context) -> str:
-    torch, tf = ctx.torch, ctx.transformers
+    tf = ctx.transformers
     model_type, note = tiny.resolve(tf, ctx.family, ctx.hf_model_type)
     config, model_class, make_inputs = tiny.BUILDERS[model_type](tf, max(2, len(ctx.gpus)))
-    torch.manual_seed(0)
-    model = model_class(config)
-    device_map = dict(ctx.device_map) if ctx.device_map else balanced_device_map(
-        model_layout(torch, model), ctx.devices)
+    ctx.torch.manual_seed(0)
+    return f"{note} ({toy_run(ctx, model_class(config), model_class, make_inputs)}"
+
+
+def _balanced(ctx: Context, model: Any) -> dict[str, Any]:
+    if ctx.device_map:
+        return dict(ctx.device_map)
+    try:
+        return balanced_device_map(model_layout(ctx.torch, model), ctx.devices)
+    except CheckFailed:  # no decoder layer list found: the whole model on the first device
+        return {"": ctx.devices[0]}
+
+
+def toy_run(ctx: Context, model: Any, model_class: Any, make_inputs: tiny.Inputs) -> str:
+    """Save a randomly initialised ``model`` as safetensors, load it back with a device map
+    and generate; the detail (without the leading note) says what ran where."""
+    torch, tf = ctx.torch, ctx.transformers
+    device_map = _balanced(ctx, model)
     path = os.path.join(ctx.workdir, "tiny-vlm")
     model.save_pretrained(path)
     size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)
@@ -114,7 +128,7 @@ def tiny_vlm(ctx: Context) -> str:
     device = f"cuda:{first}" if ctx.device == "cuda" else "cpu"
     generated = _generate(ctx, loaded, make_inputs(torch, device, ctx.torch_dtype()),
                           pad_token_id=tiny.PAD, eos_token_id=tiny.EOS)
-    return (f"{note} ({model_class.__name__}, {size / 1e6:.1f} MB safetensors, "
+    return (f"{model_class.__name__}, {size / 1e6:.1f} MB safetensors, "
             f"{ctx.dtype}, {_where(device_map)}); loaded in {load_seconds:.2f} s; {generated}")
 
 

@@ -29,6 +29,7 @@ class ProbeRequest:
     max_new_tokens: int = 8
     device_map: Mapping[str, int | str] | None = None
     trust_remote_code: bool = False
+    model_path: str | None = None  # a local model directory: the probe builds its own code
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:

@@ -25,9 +25,12 @@ STEP_ATTENTION = "attention"
 STEP_P2P = "p2p"
 STEP_TINY = "tiny-vlm"
 STEP_WEIGHTS = "weights"
+STEP_LOCAL = "local-model"
 LADDER = (STEP_IMPORT, STEP_CUDA, STEP_MATMUL, STEP_ATTENTION, STEP_P2P, STEP_TINY)
 
 NO_GPU = "no CUDA GPU"  # how a cuda-init step skipped for want of a GPU starts its detail
+META_ONLY = "meta device only"  # how a local-model step that only ran __init__ starts
+IN_MODEL_CODE = "in the model's code: "  # starts the error line quoting the model's frame
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("bf16", "fp16", "fp32")
 

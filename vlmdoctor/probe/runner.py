@@ -61,10 +61,12 @@ def child_args(request: ProbeRequest, workdir: str) -> list[str]:
     args = ["--device", request.device, "--workdir", workdir,
             "--max-new-tokens", str(request.max_new_tokens)]
     for flag, value in (("--dtype", request.dtype), ("--family", request.family),
-                        ("--hf-model-type", request.hf_model_type),
-                        ("--weights", request.weights)):
+                        ("--hf-model-type", request.hf_model_type)):
         if value is not None:
             args += [flag, value]
+    for flag, path in (("--weights", request.weights), ("--model-path", request.model_path)):
+        if path is not None:  # the child runs in its own temp dir: paths must be absolute
+            args += [flag, os.path.abspath(path)]
     if request.device_map:
         args += ["--device-map", json.dumps(dict(request.device_map))]
     if request.trust_remote_code:
@@ -84,10 +86,13 @@ def _import_root(workdir: str) -> str:
     return root
 
 
-def _env(base: Mapping[str, str], root: str) -> dict[str, str]:
+def _env(base: Mapping[str, str], root: str, workdir: str) -> dict[str, str]:
     env = dict(base)
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     env.update(_CHILD_ENV)
+    # transformers copies a model's remote code here before importing it: keep it in the
+    # run's temp dir, removed with it, instead of the user's cache.
+    env["HF_MODULES_CACHE"] = os.path.join(workdir, "hf-modules")
     return env
 
 
@@ -213,12 +218,16 @@ def run_probe(request: ProbeRequest, *, command: Sequence[str] | None = None,
     child does. ``command`` replaces ``[python, "-m", "vlmdoctor.probe.child"]`` (tests)."""
     if request.weights is not None and not os.path.isdir(request.weights):
         raise InputError(f"probe: --weights {request.weights}: not a directory")
+    if request.model_path is not None and not os.path.isfile(
+            os.path.join(request.model_path, "config.json")):
+        raise InputError(f"probe: --model {request.model_path}: not a model directory "
+                         "(no config.json)")
     workdir = tempfile.mkdtemp(prefix="vlmdoctor-probe-")
     try:
         root = _import_root(workdir)
         argv = [*(command or [request.python, "-m", CHILD_MODULE]),
                 *child_args(request, workdir)]
-        launch = _Launch(argv, _env(os.environ if env is None else env, root), workdir)
+        launch = _Launch(argv, _env(os.environ if env is None else env, root, workdir), workdir)
         outcome = _execute(launch, request.timeout)
     finally:
         with signals_deferred():
