@@ -106,6 +106,16 @@ def test_check_builds_a_native_llava_layout_at_toy_size_with_an_image(hygiene: A
 
 
 @needs_torch
+def test_native_qwen2_vl_layout_keeps_m_rope_and_merger_constraints(hygiene: Any) -> None:
+    result = _probe(str(MODELS / "qwen2-vl-7b-layout"))
+    assert (result.status, result.generated_tokens) == ("passed", 8), result.to_dict()
+    assert re.fullmatch(
+        r"qwen2_vl \(transformers qwen2_vl\) at toy size, 21 config values shrunk, image "
+        r"prompt \(Qwen2VLForConditionalGeneration, \d+\.\d MB safetensors, fp32, 7 modules "
+        r"over cpu\); " + TAIL, result.steps[-1].detail)
+
+
+@needs_torch
 def test_remote_code_model_runs_its_own_code_through_the_cli(hygiene: Any) -> None:
     code, out, err = run("probe", "--model", str(TOY), "--device", "cpu", "--format", "json")
     assert code == 0, (out, err)

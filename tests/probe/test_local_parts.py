@@ -123,8 +123,11 @@ def test_check_probe_stage_passes_the_local_model_directory(
     monkeypatch.setattr(probe, "run_probe", fake_run)
     monkeypatch.setattr(probe, "torch_importable", lambda *a: True)
     local = ResolvedModel("./ckpt", source=ModelSource("directory", "ckpt", local=tmp_path))
+    snapshot = tmp_path / "models--org--name" / "snapshots" / "abc123"
+    cached = ResolvedModel("org/name", source=ModelSource("hf-cache", "~/x", "abc123",
+                                                          local=snapshot))
     catalogue = ResolvedModel("qwen2-vl-7b", source=ModelSource("catalogue"))
-    for model in (local, catalogue, NO_MODEL):
+    for model in (local, cached, catalogue, NO_MODEL):
         probing(30.0)(None, model, "auto")  # type: ignore[arg-type]
     assert [(r.model_path, r.timeout) for r in seen] == [
-        (str(tmp_path), 30.0), (None, 30.0), (None, 30.0)]
+        (str(tmp_path), 30.0), (str(snapshot), 30.0), (None, 30.0), (None, 30.0)]
