@@ -31,7 +31,7 @@ def findings(path: Path, model: str, *extra: str) -> tuple[int, list[tuple[str, 
      [("info", "model-needs-family-device-map"), ("info", "plan-unknown-size")]),
     ("xcomposer2d5-2gpu-new-transformers", "internlm/internlm-xcomposer2d5-7b", 1,
      [("error", "model-transformers-version"), ("info", "model-needs-family-device-map"),
-      ("info", "plan-unknown-size"), ("warning", "model-transformers-version")]),
+      ("info", "plan-unknown-size")]),
     # Default pixel budget (16384 visual tokens per image) does not fit a 32 GB V100.
     ("qwen2-vl-7b-v100-bf16-flash-attn", "Qwen/Qwen2-VL-7B-Instruct", 1,
      [("error", "bf16-unsupported-gpu"), ("error", "plan-does-not-fit"),

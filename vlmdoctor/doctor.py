@@ -85,7 +85,7 @@ def run_check(
         collected = collect()
         snapshot, redactions = collected.snapshot, collected.redactions
     ctx = Context(snapshot=snapshot, tables=knowledge.tables, card=model.card,
-                  dtype=dtype, text=request.text, model=model)
+                  dtype=dtype, text=request.text, model=model, code=model.code)
     findings = list(evaluate(knowledge.rules, ctx))
     plan = probe = None
     if plan_stage is not None:

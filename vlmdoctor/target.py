@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.knowledge.catalogue import Catalogue
-from vlmdoctor.record import record
+from vlmdoctor.record import record, replace
 
 if TYPE_CHECKING:  # imported lazily at run time: the gate without --model never loads them
     from vlmdoctor.modelfiles.facts import ModelFacts
@@ -26,6 +26,7 @@ class ResolvedModel:
     source: ModelSource | None = None  # kind, shown path, revision; .local is the directory
     facts: ModelFacts | None = None    # what the files said, when files were read
     suggestions: tuple[str, ...] = ()
+    code: tuple[Any, ...] = ()      # modelcode.scan.CodeScan of the model's code
 
     @property
     def unknown(self) -> bool:
@@ -42,6 +43,8 @@ class ResolvedModel:
             out["source"] = self.source.to_dict() if self.source is not None else None
         if self.facts is not None:
             out["model_facts"] = self.facts.to_dict()
+        if self.code:
+            out["code"] = [scan.to_dict() for scan in self.code]
         return out
 
 
@@ -59,12 +62,24 @@ def resolve(catalogue: Catalogue, name: str | None,
 
     source = locate(name, environ)
     if source is not None:
+        from vlmdoctor.modelcode.collect import remote_code
         from vlmdoctor.modelfiles.read import read_model
 
-        return _from_files(catalogue, name, source, read_model(source))
+        facts = read_model(source)
+        resolved = _from_files(catalogue, name, source, facts,
+                               code=remote_code(source.local, facts.files))
+        if resolved.card is not None and resolved.card.requirements.code_packages:
+            from vlmdoctor.modelcode.collect import package_code
+
+            extra = package_code(resolved.card.requirements.code_packages)
+            resolved = replace(resolved, code=resolved.code + extra)
+        return resolved
     card = catalogue.find(name)
     if card is not None:
-        return ResolvedModel(name, card, ModelSource("catalogue"))
+        from vlmdoctor.modelcode.collect import package_code
+
+        return ResolvedModel(name, card, ModelSource("catalogue"),
+                             code=package_code(card.requirements.code_packages))
     return ResolvedModel(name, suggestions=catalogue.suggestions(name))
 
 
@@ -86,15 +101,21 @@ def replay(catalogue: Catalogue, target: Mapping[str, Any], source: str) -> Reso
             raise InputError(f"{source}: target.source is {located.kind!r} but the report has "
                              "no target.model_facts")
         facts = ModelFacts.from_dict(raw, source=f"{source}: target.model_facts")
-        return _from_files(catalogue, model, located, facts, saved_id=model)
+        from vlmdoctor.modelcode.collect import saved_code
+
+        return _from_files(catalogue, model, located, facts, saved_id=model,
+                           code=saved_code(target.get("code"), source))
     card = catalogue.find(model)
     if card is not None:
-        return ResolvedModel(model, card, ModelSource("catalogue"))
+        from vlmdoctor.modelcode.collect import saved_code
+
+        return ResolvedModel(model, card, ModelSource("catalogue"),
+                             code=saved_code(target.get("code"), source))
     return ResolvedModel(model, suggestions=catalogue.suggestions(model))
 
 
 def _from_files(catalogue: Catalogue, name: str, source: ModelSource, facts: ModelFacts,
-                saved_id: str | None = None) -> ResolvedModel:
+                saved_id: str | None = None, code: tuple[Any, ...] = ()) -> ResolvedModel:
     from vlmdoctor.modelfiles.card import card_from_facts
 
     cached = source.kind == "hf-cache"
@@ -106,7 +127,7 @@ def _from_files(catalogue: Catalogue, name: str, source: ModelSource, facts: Mod
     else:  # the directory, so fixes and re-checks point at the files
         model_id = saved_id or source.path or name
     return ResolvedModel(name if saved_id is None else saved_id,
-                         card_from_facts(facts, model_id, curated), source, facts)
+                         card_from_facts(facts, model_id, curated), source, facts, code=code)
 
 
 def _curated(catalogue: Catalogue, names: tuple[str | None, ...]) -> ModelCard | None:

@@ -10,6 +10,7 @@ import yaml
 from tests.conftest import FIXTURES, make_knowledge, snapshot
 from vlmdoctor.evaluate.context import Context
 from vlmdoctor.evaluate.engine import evaluate
+from vlmdoctor.modelcode.scan import scan_dir
 from vlmdoctor.target import ResolvedModel, replay, resolve
 
 RULE_FIXTURES = FIXTURES / "rules"
@@ -42,7 +43,8 @@ def _fired(case: dict[str, Any]) -> list[str]:
     model = _model(case)
     ctx = Context(snapshot=snapshot(case["base"], case.get("patch")), tables=KNOWLEDGE.tables,
                   card=model.card if model else None, dtype=case.get("dtype", "auto"),
-                  text=case.get("text"), model=model)
+                  text=case.get("text"), model=model,
+                  code=tuple(scan_dir(FIXTURES / "modelcode" / d) for d in case.get("code", [])))
     return [f.id for f in evaluate(KNOWLEDGE.rules, ctx)]
 
 

@@ -10,6 +10,7 @@ from vlmdoctor.snapshot import Snapshot
 if TYPE_CHECKING:  # the knowledge layer imports the fact registry; avoid the cycle
     from vlmdoctor.knowledge.cards import ModelCard
     from vlmdoctor.knowledge.tables import CudaTables
+    from vlmdoctor.modelcode.scan import CodeScan
     from vlmdoctor.target import ResolvedModel
 
 DTYPE_CHOICES = ("auto", "bf16", "fp16", "fp32")
@@ -42,6 +43,7 @@ class Context:
     card: ModelCard | None = None
     dtype: str = "auto"
     text: str | None = None  # error text pasted into `vlmdoctor explain`
+    code: tuple[CodeScan, ...] = ()  # the model's code (remote code, model packages), scanned
     # How --model was resolved (name as given, source, the model's own facts); None when
     # the caller only has a card (rule fixtures, older callers).
     model: ResolvedModel | None = None

@@ -129,8 +129,8 @@ def _record(req: Any, spec: str, found: str | None) -> dict[str, Any]:
             "fix": list(req.fix) or [f"pip install '{req.package}{req.shown_spec}'"]}
 
 
-def _unmet(ctx: Context, want_transformers: bool) -> Any:
-    """Installed packages outside one of the card's windows, one record per window."""
+def _unmet(ctx: Context) -> Any:
+    """Installed packages (not transformers) outside one of the card's windows, one record per window."""
     if "packages" in ctx.snapshot.unknown:
         return UNKNOWN
     if ctx.card is None:
@@ -138,7 +138,7 @@ def _unmet(ctx: Context, want_transformers: bool) -> Any:
     out = []
     for req in ctx.card.requirements.packages:
         found = ctx.snapshot.packages.get(req.package)
-        if (req.package == "transformers") != want_transformers or found is None:
+        if req.package == "transformers" or found is None:
             continue
         try:
             meets = SpecifierSet(req.spec).contains(Version(found), prereleases=True)
@@ -149,14 +149,25 @@ def _unmet(ctx: Context, want_transformers: bool) -> Any:
     return out
 
 
-@fact("model.transformers_unmet", "records", "The model's transformers windows this install misses")
+@fact("model.transformers_unmet", "records",
+      "One record per model: the card's transformers windows and the release index, combined")
 def _transformers_unmet(ctx: Context, _: str) -> Any:
-    return _unmet(ctx, want_transformers=True)
+    if "packages" in ctx.snapshot.unknown:
+        return UNKNOWN
+    found = ctx.snapshot.packages.get("transformers")
+    if ctx.card is None or found is None:
+        return []
+    from vlmdoctor.evaluate.facts_code import index_or_none, model_types
+    from vlmdoctor.evaluate.transformers_window import combine, index_parts
+
+    index = index_or_none()
+    parts = index_parts(index, found, model_types(ctx), ctx.code)
+    return combine(ctx.card.requirements.for_package("transformers"), found, parts, index)
 
 
 @fact("model.packages_unmet", "records", "Other package versions the model needs that this install misses")
 def _packages_unmet(ctx: Context, _: str) -> Any:
-    return _unmet(ctx, want_transformers=False)
+    return _unmet(ctx)
 
 
 @fact("model.packages_missing", "records", "Packages the model needs that are not installed")

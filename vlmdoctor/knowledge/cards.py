@@ -41,6 +41,7 @@ _REQUIREMENTS = s.Record({
     "attn_fallback": s.opt(s.Nullable(s.STR)),
     "min_gpus": s.opt(s.Nullable(s.INT)),
     "needs_repo_install": s.opt(s.Nullable(s.STR)),
+    "code_packages": s.opt(s.ListOf(s.STR), ()),
 })
 
 _PARAMS = s.Record({
@@ -165,6 +166,7 @@ class Requirements:
     attn_fallback: str | None = None
     min_gpus: int | None = None
     needs_repo_install: str | None = None
+    code_packages: tuple[str, ...] = ()  # import names of the model's own installed packages
 
     def for_package(self, name: str) -> tuple[PackageRequirement, ...]:
         return tuple(req for req in self.packages if req.package == name)
@@ -287,6 +289,7 @@ def build_card(raw: Mapping[str, Any], family: Mapping[str, Any], file: str, pat
         attn_fallback=reqs.get("attn_fallback"),
         min_gpus=reqs.get("min_gpus"),
         needs_repo_install=reqs.get("needs_repo_install"),
+        code_packages=tuple(reqs.get("code_packages", ())),
     )
     images = data["images"]
     return ModelCard(

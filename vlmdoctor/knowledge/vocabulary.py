@@ -45,6 +45,7 @@ FACT_KINDS: dict[str, str] = {
     "model.python_spec": "spec", "model.python_why": "str", "model.transformers_fix": "str",
     "model.transformers_unmet": "records", "model.packages_unmet": "records",
     "model.packages_missing": "records", "model.placement_style": "str",
+    "model.code_missing_packages": "records",
     "model.files_source": "str", "model.missing_files": "list", "model.remote_code": "list",
     "model.saved_transformers": "version", "compat.saved_transformers_newer_major": "bool",
     "model.quant_method": "str", "model.quant_why": "str",
@@ -53,7 +54,8 @@ FACT_KINDS: dict[str, str] = {
 
 # The keys of each item of a ``records`` fact (``{item.key}`` in a for_each rule).
 RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
-               "requirer", "requirer_version", "requirement", "requirers", "built_for")
+               "requirer", "requirer_version", "requirement", "requirers", "built_for",
+               "import", "where", "escape")
 
 
 def lookup(name: str) -> tuple[str, str] | None:

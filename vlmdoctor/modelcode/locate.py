@@ -1,0 +1,83 @@
+"""Find an installed model package's source directory without importing it.
+
+Looks on ``sys.path`` for ``NAME/`` (regular and old-style editable installs, whose ``.pth``
+puts the checkout on the path), then through ``*.dist-info``: ``top_level.txt`` or the
+``RECORD`` naming the package, and for editable installs ``direct_url.json`` (the checkout)
+or the setuptools ``__editable___*_finder.py`` ``MAPPING``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+def find_package(name: str, paths: Iterable[str] | None = None) -> Path | None:
+    entries = [Path(p or ".") for p in (sys.path if paths is None else paths)]
+    for entry in entries:
+        candidate = entry / name
+        if _is_package(candidate):
+            return candidate
+    for entry in entries:
+        try:
+            infos = sorted(entry.glob("*.dist-info")) + sorted(entry.glob("__editable___*finder.py"))
+        except OSError:
+            continue
+        for info in infos:
+            found = _from_finder(info, name) if info.suffix == ".py" else _from_dist_info(info, name)
+            if found is not None:
+                return found
+    return None
+
+
+def _is_package(path: Path) -> bool:
+    try:
+        return path.is_dir() and (path / "__init__.py").is_file()
+    except OSError:
+        return False
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.stat().st_size < 4_000_000 else ""
+    except OSError:
+        return ""
+
+
+def _from_dist_info(info: Path, name: str) -> Path | None:
+    tops = _read(info / "top_level.txt").split()
+    record = _read(info / "RECORD")
+    if name not in tops and f"\n{name}/__init__.py," not in f"\n{record}":
+        return None
+    direct = _read(info / "direct_url.json")
+    try:
+        url = json.loads(direct).get("url", "") if direct else ""
+    except ValueError:
+        url = ""
+    if url.startswith("file://"):
+        checkout = Path(unquote(urlparse(url).path))
+        if _is_package(checkout / name):
+            return checkout / name
+    return info.parent / name if _is_package(info.parent / name) else None
+
+
+def _from_finder(finder: Path, name: str) -> Path | None:
+    try:
+        tree = ast.parse(_read(finder))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "MAPPING"
+                                                 for t in node.targets)):
+            try:
+                mapping = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            target = mapping.get(name) if isinstance(mapping, dict) else None
+            if isinstance(target, str) and _is_package(Path(target)):
+                return Path(target)
+    return None

@@ -1,0 +1,103 @@
+"""What the transformers release index says about a model: its model_types and its code's imports.
+
+Pure functions of (model types / code scans, the transformers version, the index). A version
+the index cannot place (newer than its newest release line, or older than its first) gives
+no requirement rather than a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from vlmdoctor.modelcode.scan import CodeScan, ImportSite
+from vlmdoctor.tfindex.index import Span, TransformersIndex
+
+
+def spans_to_spec(index: TransformersIndex, positions: set[int]) -> str | None:
+    """``>=A,<B`` for the newest contiguous run of indexed releases in ``positions``."""
+    if not positions:
+        return None
+    last = max(positions)
+    first = last
+    while first - 1 in positions:
+        first -= 1
+    spec = f">={index.releases[first]}"
+    if last + 1 < len(index.releases):
+        spec += f",<{index.releases[last + 1]}"
+    return spec
+
+
+def _positions(spans: Iterable[Span]) -> set[int]:
+    return {p for a, b in spans for p in range(a, b + 1)}
+
+
+def model_type_needs(index: TransformersIndex, types: Iterable[str],
+                     version: str) -> list[dict[str, Any]]:
+    """One record per model_type the installed release does not register (and one that does)."""
+    pos = index.position(version)
+    out = []
+    for model_type in sorted(set(types)):
+        spans = index.model_type_spans(model_type)
+        if pos is None or not spans or any(a <= pos <= b for a, b in spans):
+            continue
+        spec = spans_to_spec(index, _positions(spans))
+        first = index.releases[spans[0][0]]
+        out.append({"model_type": model_type, "spec": spec, "first": first,
+                    "why": f"model_type '{model_type}' is registered by transformers "
+                           f"{index.span_text(spans)} (first in {first}); transformers "
+                           f"{version} does not know it (KeyError / 'does not recognize "
+                           f"this architecture' at load)."})
+    return out
+
+
+def _needed(site: ImportSite) -> list[tuple[str, str]]:
+    """(module, name) pairs an unguarded transformers import needs; name "" = the module."""
+    if site.names:
+        return [(site.module, n) for n in site.names if n != "*"] or [(site.module, "")]
+    return [(site.module, "")]
+
+
+def _present_spans(index: TransformersIndex, module: str, name: str) -> list[Span]:
+    if not name:
+        return index.module_spans(module)
+    return index.name_spans(module, name) + index.module_spans(f"{module}.{name}")
+
+
+def _dynamic(index: TransformersIndex, module: str, pos: int) -> bool:
+    """The module answers unknown names itself (a module-level ``__getattr__``)."""
+    return any(a <= pos <= b for a, b in index.name_spans(module, "__getattr__"))
+
+
+def code_name_problems(index: TransformersIndex, scans: Iterable[CodeScan],
+                       version: str) -> dict[str, Any] | None:
+    """Names the code imports from transformers that ``version`` lacks, and the window of all."""
+    pos = index.position(version)
+    if pos is None:
+        return None
+    missing: list[dict[str, Any]] = []
+    common = set(range(len(index.releases)))
+    for scan in scans:
+        for site in scan.imports:
+            if site.top != "transformers" or site.guard:
+                continue
+            for module, name in _needed(site):
+                spans = _present_spans(index, module, name)
+                if not spans or (name and _dynamic(index, module, pos)):
+                    continue  # not indexed (or answered dynamically): no claim either way
+                common &= _positions(spans)
+                if not any(a <= pos <= b for a, b in spans):
+                    dotted = f"{module}.{name}" if name else module
+                    missing.append({"where": f"{site.file}:{site.line}", "name": dotted,
+                                    "present": index.span_text(spans)})
+    if not missing:
+        return None
+    spec = spans_to_spec(index, common)
+    listed = "; ".join(f"{m['where']} imports {m['name']} (in transformers {m['present']})"
+                       for m in missing[:6])
+    more = f"; +{len(missing) - 6} more" if len(missing) > 6 else ""
+    why = (f"The model's code imports names transformers {version} does not have: "
+           f"{listed}{more}. ImportError at load.")
+    if spec is None:
+        why += " No indexed transformers release has all of them."
+    return {"spec": spec, "missing": missing, "why": why}

@@ -1,0 +1,1 @@
+"""The transformers release index: built from the release wheels, loaded on demand."""

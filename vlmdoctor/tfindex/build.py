@@ -1,0 +1,52 @@
+"""Combine per-release wheel scans into the committed index (a pure, deterministic function).
+
+Format (gzip of compact JSON, keys sorted, gzip header without time or file name)::
+
+    {"format": 1,
+     "releases": ["4.30.0", ...],                      # ascending, final releases only
+     "model_types": {"llava": "14-142", ...},          # release positions that register it
+     "modules": {"transformers.cache_utils": ["16-142", {"DynamicCache": "16-142", ...}]}}
+
+A range string lists inclusive position spans into ``releases``: ``"3-9,12-142"``; a single
+release is ``"7"``. Used by ``scripts/build_transformers_index.py``; read by ``index.py``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Mapping
+
+from packaging.version import Version
+
+from vlmdoctor.tfindex.ranges import FORMAT, encode_ranges
+from vlmdoctor.tfindex.wheelscan import Scanned
+
+
+def build_index(scans: Mapping[str, Scanned]) -> bytes:
+    """Index bytes from ``{version: scan_wheel(...)}``; the same input always gives the same bytes."""
+    releases = sorted(scans, key=Version)
+    type_at: dict[str, list[int]] = {}
+    module_at: dict[str, list[int]] = {}
+    name_at: dict[str, dict[str, list[int]]] = {}
+    for pos, version in enumerate(releases):
+        scan = scans[version]
+        types = scan["model_types"]
+        modules = scan["modules"]
+        assert isinstance(types, list) and isinstance(modules, dict)
+        for model_type in types:
+            type_at.setdefault(model_type, []).append(pos)
+        for module, names in modules.items():
+            module_at.setdefault(module, []).append(pos)
+            per_name = name_at.setdefault(module, {})
+            for name in names:
+                per_name.setdefault(name, []).append(pos)
+    document = {
+        "format": FORMAT,
+        "releases": releases,
+        "model_types": {t: encode_ranges(p) for t, p in type_at.items()},
+        "modules": {m: [encode_ranges(p), {n: encode_ranges(q) for n, q in name_at[m].items()}]
+                    for m, p in module_at.items()},
+    }
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return gzip.compress(text.encode("ascii"), compresslevel=9, mtime=0)

@@ -1,0 +1,116 @@
+"""The transformers release index (rules/data/transformers-index.json.gz), loaded on demand.
+
+Only model checks load it (never the gate path without a model). Answers: which releases
+register a ``model_type``, and in which releases a module has a name. A version between
+two indexed releases is read as the newest indexed release at or below it; a version past
+the newest indexed release, or before the first, is "unknown" (None), never a guess.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from packaging.version import InvalidVersion, Version
+
+from vlmdoctor.errors import InputError
+from vlmdoctor.tfindex.ranges import FORMAT, decode_ranges
+
+INDEX_FILE = Path("data") / "transformers-index.json.gz"
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class TransformersIndex:
+    releases: tuple[str, ...]
+    model_types: Mapping[str, str]
+    modules: Mapping[str, tuple[str, Mapping[str, str]]]
+    _parsed: tuple[Version, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def newest(self) -> str:
+        return self.releases[-1]
+
+    def position(self, version: str) -> Optional[int]:
+        """Position of the newest indexed release ≤ ``version`` (local/dev parts ignored)."""
+        try:
+            wanted = Version(Version(version).base_version)
+        except InvalidVersion:
+            return None
+        parsed = self._parsed or tuple(Version(r) for r in self.releases)
+        if not parsed or wanted < parsed[0] or (
+                wanted > parsed[-1] and not _same_line(wanted, parsed[-1])):
+            return None
+        return max(i for i, v in enumerate(parsed) if v <= wanted)
+
+    def model_type_spans(self, model_type: str) -> list[Span]:
+        text = self.model_types.get(model_type)
+        return decode_ranges(text) if text else []
+
+    def module_spans(self, module: str) -> list[Span]:
+        entry = self.modules.get(module)
+        return decode_ranges(entry[0]) if entry else []
+
+    def name_spans(self, module: str, name: str) -> list[Span]:
+        entry = self.modules.get(module)
+        text = entry[1].get(name) if entry else None
+        return decode_ranges(text) if text else []
+
+    def has_module(self, module: str, version: str) -> Optional[bool]:
+        pos = self.position(version)
+        return None if pos is None else _covers(self.module_spans(module), pos)
+
+    def has_name(self, module: str, name: str, version: str) -> Optional[bool]:
+        """True/False for an indexed module at an indexed version, else None (unknown)."""
+        pos = self.position(version)
+        if pos is None or not _covers(self.module_spans(module), pos):
+            return None
+        return _covers(self.name_spans(module, name), pos)
+
+    def span_text(self, spans: list[Span]) -> str:
+        """``"4.34.0 to 4.47.1, 4.50.0 and later"``: spans in words, for messages."""
+        parts = []
+        for first, last in spans:
+            if last == len(self.releases) - 1:
+                parts.append(f"{self.releases[first]} and later")
+            else:
+                parts.append(f"{self.releases[first]} to {self.releases[last]}")
+        return ", ".join(parts) if parts else "no indexed release"
+
+
+def _covers(spans: list[Span], pos: int) -> bool:
+    return any(a <= pos <= b for a, b in spans)
+
+
+def _same_line(wanted: Version, newest: Version) -> bool:
+    """A patch release after the newest indexed one (same major.minor) reads as that line."""
+    return wanted.release[:2] == newest.release[:2]
+
+
+def from_document(document: Mapping[str, Any]) -> TransformersIndex:
+    if document.get("format") != FORMAT:
+        raise InputError(f"transformers index: format {document.get('format')!r}, "
+                         f"expected {FORMAT}; rebuild it with scripts/build_transformers_index.py")
+    releases = tuple(document["releases"])
+    return TransformersIndex(
+        releases=releases,
+        model_types=document["model_types"],
+        modules={m: (entry[0], entry[1]) for m, entry in document["modules"].items()},
+        _parsed=tuple(Version(r) for r in releases),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_index(path: Optional[Path] = None) -> TransformersIndex:
+    if path is None:
+        from vlmdoctor.knowledge import default_rules_dir
+        path = default_rules_dir() / INDEX_FILE
+    try:
+        document = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read the transformers index ({exc})") from None
+    return from_document(document)
