@@ -157,6 +157,10 @@ def _transformers_unmet(ctx: Context, _: str) -> Any:
     found = ctx.snapshot.packages.get("transformers")
     if ctx.card is None or found is None:
         return []
+    try:
+        Version(found)
+    except InvalidVersion:
+        return UNKNOWN  # a version packaging cannot read neither meets nor misses a window
     from vlmdoctor.evaluate.facts_code import index_or_none, model_types
     from vlmdoctor.evaluate.transformers_window import combine, index_parts
 
