@@ -6,6 +6,7 @@ from its collaborators so `doctor.run_check` stays ignorant of both.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Mapping
 
 from vlmdoctor.doctor import ExtraStage
@@ -50,7 +51,8 @@ def local_dir(model: ResolvedModel) -> str | None:
     return None if local is None else str(local)
 
 
-def probing(timeout: float, tables: CudaTables | None = None) -> ExtraStage:
+def probing(timeout: float, tables: CudaTables | None = None,
+            python: str | None = None) -> ExtraStage:
     """Run the probe in a child of this interpreter (skipped when torch is absent); for a
     local model it builds that model's own code at toy size.
 
@@ -68,10 +70,12 @@ def probing(timeout: float, tables: CudaTables | None = None) -> ExtraStage:
             torch_importable,
         )
 
-        if not torch_importable():
+        interpreter = python or sys.executable
+        if not torch_importable(interpreter):
             result = ProbeResult.skipped("torch is not importable in this Python")
         else:
             result = run_probe(ProbeRequest(
+                python=interpreter,
                 family=card.family if card else None,
                 hf_model_type=card.hf_model_type if card else None,
                 dtype=None if dtype == "auto" else dtype, timeout=timeout,

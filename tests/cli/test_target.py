@@ -201,7 +201,7 @@ def test_probe_with_an_unknown_model_still_probes_and_warns(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import vlmdoctor.cli.probe_cmd as probe_cmd
 
-    monkeypatch.setattr(probe_cmd, "torch_importable", lambda: False)
+    monkeypatch.setattr(probe_cmd, "torch_importable", lambda *_: False)
     code, out, _ = run("probe", "-m", "acme/unheard-of-vl", "--format", "json")
     report = json.loads(out)
     assert ids(report) == ["model-unknown", "probe-skipped"]

@@ -138,3 +138,12 @@ def test_from_report_replays_the_requirement_check(tmp_path: Path) -> None:
         ("package-requirement-unmet", "error",
          "transformers 4.45.2 requires tokenizers<0.21,>=0.20; found 0.21.0",
          ["pip install 'tokenizers<0.21,>=0.20'"])]
+
+
+def test_torch_pins_on_cuda_library_wheels_are_warnings() -> None:
+    patch = {"packages": {"nvidia-cudnn-cu12": "9.5.1.17"},
+             "requirements": {"torch": [
+                 'nvidia-cudnn-cu12==9.1.0.70; platform_system == "Linux" and '
+                 'platform_machine == "x86_64"']}}
+    assert _findings(patch) == [("package-requirement-unmet", "warning",
+                                 "pip install 'nvidia-cudnn-cu12==9.1.0.70'")]

@@ -12,9 +12,11 @@ from vlmdoctor.cli.options import (
     from_report_option,
     model_option,
     output_option,
+    python_option,
     rules_option,
 )
 from vlmdoctor.cli.output import emit_report
+from vlmdoctor.collect import collect_snapshot
 from vlmdoctor.doctor import CheckRequest, ExtraStage, run_check
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK
 from vlmdoctor.evaluate.context import DTYPE_CHOICES
@@ -37,11 +39,12 @@ from vlmdoctor.stages import planning, probing, saved_probe
               help="Skip the live load-and-generate probe (never run with --from-report).")
 @click.option("--probe-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
               metavar="SECONDS", help="Hard limit for the probe.")
+@python_option
 @rules_option
 @click.pass_context
 def command(ctx: click.Context, model: str | None, dtype: str, from_report: str | None, fmt: str,
             output: str | None, fail_on: str, no_probe: bool, probe_timeout: float,
-            rules_dir: str | None) -> None:
+            python: str | None, rules_dir: str | None) -> None:
     """Check this environment (or a saved report) for a model; print findings with fixes."""
     knowledge = load_knowledge(rules_dir)
     probe_stage: ExtraStage | None = None
@@ -49,11 +52,12 @@ def command(ctx: click.Context, model: str | None, dtype: str, from_report: str 
     if saved is not None:
         probe_stage = saved_probe(saved.probe) if saved.probe is not None else None
     elif not no_probe:
-        probe_stage = probing(probe_timeout, knowledge.tables)
+        probe_stage = probing(probe_timeout, knowledge.tables, python=python)
     request = CheckRequest(model=model, dtype=dtype if dtype_given(ctx) else None,
                            from_report=from_report, fail_on=fail_on)
     report = run_check(request, knowledge, plan_stage=planning(knowledge),
-                       probe_stage=probe_stage, saved=saved)
+                       probe_stage=probe_stage, saved=saved,
+                       collect=lambda: collect_snapshot(python=python))
     emit_report(report, fmt, output, extra_lines=_stage_lines(report))
     # The verdict states the exit: findings at or above --fail-on, or a failed probe.
     raise click.exceptions.Exit(EXIT_FINDINGS if report.summary.verdict == "fail" else EXIT_OK)

@@ -44,6 +44,12 @@ def format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
     return wrap
 
 
+def python_option(fn: F) -> F:
+    return click.option("--python", "python", metavar="PATH", default=None,
+                        help="Diagnose this interpreter's environment (a venv or conda env) "
+                             "instead of vlmdoctor's own; nothing is installed into it.")(fn)
+
+
 def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None and not value.strip():
         raise click.BadParameter("must not be empty (leave the option out for no model)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from vlmdoctor.cli.options import (
@@ -10,6 +12,7 @@ from vlmdoctor.cli.options import (
     format_option,
     model_option,
     output_option,
+    python_option,
     resolved_dtype,
     rules_option,
 )
@@ -44,21 +47,23 @@ from vlmdoctor.target import resolve
               metavar="SECONDS", help="Hard limit; the child's process group is killed after it.")
 @format_option(("text", "json", "markdown"))
 @output_option
+@python_option
 @rules_option
 def command(model: str | None, device: str, dtype: str, weights: str | None,
-            timeout: float, fmt: str, output: str | None, rules_dir: str | None) -> None:
+            timeout: float, fmt: str, output: str | None, python: str | None,
+            rules_dir: str | None) -> None:
     """Prove the stack works: import, CUDA init, matmul, attention, GPU-to-GPU copies and a
     tiny VLM's generate, each step timed. Exit 0 passed, 1 failed or timed out, 2 bad input."""
     knowledge = load_knowledge(rules_dir)
     resolved = resolve(knowledge.catalogue, model)
     card = resolved.card
-    collected = collect_snapshot()
-    request = ProbeRequest(family=card.family if card else None,
+    collected = collect_snapshot(python=python)
+    request = ProbeRequest(python=python or sys.executable, family=card.family if card else None,
                            hf_model_type=card.hf_model_type if card else None,
                            device=device, dtype=resolved_dtype(dtype), weights=weights,
                            timeout=timeout, model_path=local_dir(resolved),
                            trust_remote_code=bool(card and card.requirements.trust_remote_code))
-    if not torch_importable():
+    if not torch_importable(request.python):
         result = ProbeResult.skipped("torch is not importable in this Python")
     else:
         result = run_probe(request)

@@ -6,6 +6,7 @@ fakes (a recorded NVML inventory, an environ dict) instead of patching globals.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -13,7 +14,13 @@ from typing import Any, Callable, Mapping
 
 from vlmdoctor.collect.envvars import select_env
 from vlmdoctor.collect.extensions import read_extensions
-from vlmdoctor.collect.host import network_interfaces, read_host, read_python
+from vlmdoctor.collect.host import (
+    _IMPLEMENTATIONS,
+    home_relative,
+    network_interfaces,
+    read_host,
+    read_python,
+)
 from vlmdoctor.collect.ncclfiles import read_nccl_files
 from vlmdoctor.collect.nvml import Inventory, NvmlApi, PynvmlApi, read_inventory_bounded
 from vlmdoctor.collect.packages import Distribution, installed_distributions
@@ -21,7 +28,7 @@ from vlmdoctor.collect.requirements import stack_requirements
 from vlmdoctor.collect.toolkit import read_toolkit
 from vlmdoctor.collect.torchbuild import read_torch_build
 from vlmdoctor.record import record
-from vlmdoctor.snapshot import Snapshot
+from vlmdoctor.snapshot import PythonInfo, Snapshot
 
 
 @record
@@ -39,8 +46,8 @@ class Installed:
     extensions: dict[str, dict[str, Any]] | None = None
 
 
-def read_installed() -> Installed:
-    dists: dict[str, Distribution] = installed_distributions()
+def read_installed(paths: tuple[str, ...] | None = None) -> Installed:
+    dists: dict[str, Distribution] = installed_distributions(paths)
     return Installed(packages={name: d.version for name, d in dists.items()},
                      requirements=stack_requirements(dists),
                      extensions=read_extensions(dists))
@@ -56,14 +63,28 @@ def collect_snapshot(
     environ: Mapping[str, str] | None = None,
     packages: Callable[[], dict[str, str] | Installed] = read_installed,
     clock: Callable[[], str] = now_utc,
+    python: str | None = None,
 ) -> Collected:
+    """``python``: diagnose that interpreter's environment instead of this one's."""
     environ = os.environ if environ is None else environ
+    paths: tuple[str, ...] | None = None
+    python_info = read_python()
+    if python is not None:
+        from vlmdoctor.collect.foreign import inspect_python
+
+        other = inspect_python(python)
+        paths = other.paths
+        python_info = PythonInfo(version=other.version,
+                                 implementation=_IMPLEMENTATIONS.get(other.implementation,
+                                                                     other.implementation),
+                                 executable=home_relative(other.executable))
+        packages = functools.partial(read_installed, paths)
     unavailable: dict[str, str] = {}
 
     inventory = _inventory(nvml)
     unavailable.update(inventory.unavailable)
 
-    torch, torch_reason = read_torch_build()
+    torch, torch_reason = read_torch_build(paths)
     if torch_reason:
         unavailable["torch"] = torch_reason
 
@@ -81,7 +102,7 @@ def collect_snapshot(
     snapshot = Snapshot(
         collected_at=clock(),
         host=read_host(),
-        python=read_python(),
+        python=python_info,
         driver=inventory.driver,
         gpus=inventory.gpus,
         packages=installed.packages,

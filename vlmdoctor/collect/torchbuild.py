@@ -9,7 +9,15 @@ from pathlib import Path
 from vlmdoctor.snapshot import TorchBuild
 
 
-def find_torch_version_file() -> Path | None:
+def find_torch_version_file(paths: tuple[str, ...] | None = None) -> Path | None:
+    """torch/version.py as this interpreter would import it, or as the first ``paths``
+    entry holding torch would (another interpreter's import path, `--python`)."""
+    if paths is not None:
+        for entry in paths:
+            candidate = Path(entry) / "torch" / "version.py"
+            if candidate.is_file():
+                return candidate
+        return None
     try:
         spec = importlib.util.find_spec("torch")
     except (ImportError, ValueError):
@@ -39,9 +47,10 @@ def parse_version_file(text: str) -> TorchBuild:
     return TorchBuild(version=values.get("__version__"), cuda=values.get("cuda"))
 
 
-def read_torch_build() -> tuple[TorchBuild | None, str | None]:
+def read_torch_build(paths: tuple[str, ...] | None = None,
+                     ) -> tuple[TorchBuild | None, str | None]:
     """Returns (build, reason-if-unreadable). ``(None, None)`` means torch is absent."""
-    path = find_torch_version_file()
+    path = find_torch_version_file(paths)
     if path is None:
         return None, None
     try:

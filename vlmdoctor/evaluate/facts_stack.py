@@ -16,16 +16,29 @@ CORE = frozenset({"torch", "torchvision", "transformers", "tokenizers", "safeten
                   "huggingface-hub", "accelerate", "numpy", "pillow"})
 
 
+def _runtime_library(name: str) -> bool:
+    """NVIDIA's CUDA library wheels: torch pins them exactly, but a newer build of the same
+    major usually loads (pip check still flags it), so a mismatch is a warning."""
+    return name.startswith("nvidia-")
+
+
 def _core(ctx: Context) -> frozenset[str]:
     card = ctx.card.requirements.packages if ctx.card else ()
     return CORE | {req.package for req in card}
 
 
+# Rules ask for these facts several times per evaluation; parse the snapshot once.
+_LAST: list[Any] = [None, None]
+
+
 def _state(ctx: Context) -> tuple[list[rq.Declared], list[rq.Unmet]] | None:
     if ctx.snapshot.requirements is None or ctx.section_unknown("packages"):
         return None
+    if _LAST[0] is ctx.snapshot:
+        return _LAST[1]  # type: ignore[no-any-return]
     declared = rq.applicable(ctx.snapshot)
-    return declared, rq.unmet(ctx.snapshot, declared)
+    _LAST[:] = [ctx.snapshot, (declared, rq.unmet(ctx.snapshot, declared))]
+    return _LAST[1]  # type: ignore[no-any-return]
 
 
 def _card_constraints(ctx: Context) -> dict[str, list[tuple[str, str]]]:
@@ -86,7 +99,8 @@ def _records(ctx: Context, missing: bool) -> Any:
         if (item.found is None) != missing:
             continue
         d = item.declared
-        severity = "error" if d.requirer in core else "warning"
+        severity = "error" if d.requirer in core and not _runtime_library(d.package) \
+            else "warning"
         fix = command or "# no single set of versions satisfies these requirements"
         if d.package in blocked:
             fix = f"# no single {d.package} version satisfies every installed package: see " \

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""A small mutation check: apply one deliberate bug at a time to a copy of the repository,
+run the tests that should notice it, and report the mutants that survive.
+
+    python benchmarks/mutants.py              # every mutant
+    python benchmarks/mutants.py NAME ...     # only these
+    python benchmarks/mutants.py --list
+
+Each mutant replaces one exact snippet (which must occur exactly once, so a refactor that
+moves the code makes the mutant fail loudly as 'stale' instead of silently passing) and
+names the tests to run. The working tree is never touched: the copy lives in a temporary
+directory. Exit 1 when a mutant survives or is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Mutant(NamedTuple):
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+MUTANTS = (
+    # The eight a previous mutation run left alive (issue 11), then guards for polish work.
+    Mutant("timed-out-probe-passes", "vlmdoctor/report.py",
+           'PROBE_FAILED = ("failed", "timeout")', 'PROBE_FAILED = ("failed",)',
+           ("tests/cli/test_polish.py",)),
+    Mutant("probe-ignores-family", "vlmdoctor/stages.py",
+           "family=card.family if card else None,", "family=None,",
+           ("tests/test_regressions.py",)),
+    Mutant("plan-ignores-max-pixels", "vlmdoctor/stages.py",
+           "max_pixels=int(pixels) if pixels.isdigit() else None,", "max_pixels=None,",
+           ("tests/test_regressions.py",)),
+    Mutant("probe-kill-path-broken", "vlmdoctor/probe/runner.py",
+           "os.killpg(proc.pid, sig)  # the child", "pass  # os.killpg(proc.pid, sig)  # the child",
+           ("tests/test_regressions.py", "tests/probe/test_runner.py")),
+    Mutant("raw-pynvml-errors-escape", "vlmdoctor/collect/nvml.py",
+           "            raise NvmlFailure(_reason(exc)) from None\n",
+           "            raise\n",
+           ("tests/collect",)),
+    Mutant("markdown-cells-unescaped", "vlmdoctor/render/markdown.py",
+           'return text.replace("|", "\\\\|").replace("\\n", " ")', "return text",
+           ("tests/test_regressions.py", "tests/render")),
+    Mutant("internvl-rotary-pin-removed", "rules/models/internvl.yaml",
+           "      - language_model.model.rotary_emb\n", "",
+           ("tests/test_regressions.py", "tests/plan")),
+    Mutant("probe-safetensors-size-off-10pct", "vlmdoctor/probe/generate.py",
+           "{size / 1e6:.1f} MB safetensors", "{size * 1.1 / 1e6:.1f} MB safetensors",
+           ("tests/probe",)),
+    Mutant("fail-on-never-fails", "vlmdoctor/report.py",
+           'verdict, reason = "pass", "--fail-on never', 'verdict, reason = "fail", "--fail-on never',
+           ("tests/cli/test_polish.py",)),
+    Mutant("any-version-spec-shown", "vlmdoctor/knowledge/cards.py",
+           'if p.strip() and not _ANY_VERSION.match(p)', "if p.strip()",
+           ("tests/cli/test_polish.py",)),
+    Mutant("all-references-in-text", "vlmdoctor/render/text.py",
+           "MAX_REFERENCES = 2", "MAX_REFERENCES = 9",
+           ("tests/cli/test_polish.py",)),
+    Mutant("nvml-gpu-names-rejected", "vlmdoctor/plan/gpus.py",
+           '_NOISE = frozenset({"NVIDIA", "TESLA", "GEFORCE", "SXM"',
+           '_NOISE = frozenset({"GEFORCE", "SXM"',
+           ("tests/plan/test_gpus_property.py", "tests/cli/test_polish.py")),
+    Mutant("record-eq-ignores-fields", "vlmdoctor/record.py",
+           "return _values(self) == _values(other)", "return True",
+           ("tests/test_record.py",)),
+    Mutant("schema-verdict-any-string", "vlmdoctor/schemas/report.json",
+           '"enum": ["pass", "fail"]', '"type": "string"',
+           ("tests/schema",)),
+)
+
+
+def _copy(dest: Path) -> None:
+    ignore = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.pyc", ".pytest_cache",
+                                    ".mypy_cache", ".ruff_cache", ".hypothesis")
+    shutil.copytree(ROOT, dest, ignore=ignore)
+
+
+def run_one(mutant: Mutant, timeout: float) -> tuple[str, float]:
+    with tempfile.TemporaryDirectory(prefix="vlmdoctor-mutant-") as tmp:
+        copy = Path(tmp) / "repo"
+        _copy(copy)
+        target = copy / mutant.path
+        text = target.read_text(encoding="utf-8")
+        if text.count(mutant.old) != 1:
+            return f"stale (snippet found {text.count(mutant.old)} times)", 0.0
+        target.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", XDG_CACHE_HOME=str(Path(tmp) / "c"))
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(
+                # serial: with xdist, -x reports an interrupted run (exit 2), not a failure
+                [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                 "-p", "no:xdist", *mutant.tests],
+                cwd=copy, env=env, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return "killed (timeout)", time.monotonic() - started
+        took = time.monotonic() - started
+        if proc.returncode == 0:
+            return "SURVIVED", took
+        if proc.returncode == 1:
+            return "killed", took
+        return f"error (pytest exit {proc.returncode})", took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    chosen = [m for m in MUTANTS if not args.names or m.name in args.names]
+    if args.list:
+        for m in MUTANTS:
+            print(f"{m.name:<36} {m.path}  ->  {' '.join(m.tests)}")
+        return
+    bad = 0
+    for mutant in chosen:
+        outcome, took = run_one(mutant, args.timeout)
+        bad += not outcome.startswith("killed")
+        print(f"{outcome:<28} {took:6.1f} s  {mutant.name}", flush=True)
+    print(f"{len(chosen) - bad} of {len(chosen)} mutants killed")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Another interpreter's environment (`--python PATH`), seen from outside.
+
+The other Python runs one standard-library-only snippet (Python 3.9+, nothing installed
+there, no shell, a timeout, isolated mode) that prints its version and its import path.
+Everything else — distributions, torch's build — is then read from those directories by
+this process, exactly as for the doctor's own environment. Nothing is installed there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from vlmdoctor.errors import InputError
+from vlmdoctor.record import record
+
+TIMEOUT = 20.0
+# Runs inside the other interpreter: standard library only, Python 3.9 syntax.
+SNIPPET = """\
+import json, os, site, sys
+paths = [p for p in sys.path if p]
+extra = list(getattr(site, "getsitepackages", lambda: [])())
+user = getattr(site, "getusersitepackages", lambda: "")()
+if user and os.path.isdir(user):
+    extra.append(user)
+for p in extra:
+    if p not in paths:
+        paths.append(p)
+v = sys.version_info
+print(json.dumps({"version": "%d.%d.%d" % (v[0], v[1], v[2]),
+                  "implementation": sys.implementation.name,
+                  "executable": sys.executable, "paths": paths}))
+"""
+
+
+@record
+class ForeignPython:
+    executable: str
+    version: str
+    implementation: str
+    paths: tuple[str, ...]
+
+
+def inspect_python(python: str, timeout: float = TIMEOUT) -> ForeignPython:
+    """Ask ``python`` for its version and import path; bad input is one InputError."""
+    shown = f"--python {python}"
+    if not os.path.isfile(python) or not os.access(python, os.X_OK):
+        raise InputError(f"{shown}: not an executable file")
+    try:
+        done = subprocess.run([python, "-I", "-c", SNIPPET], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=timeout, check=False,
+                              env={k: v for k, v in os.environ.items()
+                                   if not k.startswith("PYTHON")})
+    except subprocess.TimeoutExpired:
+        raise InputError(f"{shown}: no answer within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot run it: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(done.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+        return ForeignPython(executable=str(data["executable"]), version=str(data["version"]),
+                             implementation=str(data["implementation"]),
+                             paths=tuple(str(p) for p in data["paths"]))
+    except (ValueError, IndexError, KeyError, TypeError):
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise InputError(f"{shown}: not a Python 3 interpreter that vlmdoctor can read "
+                         f"(exit {done.returncode}: {why[0][:200]})") from None
