@@ -98,6 +98,6 @@ def test_pathological_torch_version_file_is_a_reason(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     version = tmp_path / "version.py"
     version.write_text("__version__ = " + "(" * 200_000 + "1" + ")" * 200_000 + "\n")
-    monkeypatch.setattr(torchbuild, "find_torch_version_file", lambda: version)
+    monkeypatch.setattr(torchbuild, "find_torch_version_file", lambda paths=None: version)
     build, reason = torchbuild.read_torch_build()
     assert build is None and reason is not None and reason.startswith(f"cannot read {version}: ")
