@@ -28,8 +28,9 @@ Span = tuple[int, int]
 class TransformersIndex:
     releases: tuple[str, ...]
     model_types: Mapping[str, str]
-    modules: Mapping[str, tuple[str, Mapping[str, str]]]
+    modules: Mapping[str, tuple[str, str]]  # module -> (its ranges, JSON of name -> ranges)
     _parsed: tuple[Version, ...] = field(default=(), repr=False, compare=False)
+    _names: dict[str, Mapping[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def newest(self) -> str:
@@ -55,9 +56,15 @@ class TransformersIndex:
         entry = self.modules.get(module)
         return decode_ranges(entry[0]) if entry else []
 
+    def names(self, module: str) -> Mapping[str, str]:
+        """Name -> range string for one module, decoded on first use."""
+        if module not in self._names:
+            entry = self.modules.get(module)
+            self._names[module] = json.loads(entry[1]) if entry else {}
+        return self._names[module]
+
     def name_spans(self, module: str, name: str) -> list[Span]:
-        entry = self.modules.get(module)
-        text = entry[1].get(name) if entry else None
+        text = self.names(module).get(name)
         return decode_ranges(text) if text else []
 
     def has_module(self, module: str, version: str) -> Optional[bool]:

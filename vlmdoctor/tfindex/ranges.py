@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-FORMAT = 1  # the index file's format version
+FORMAT = 2  # the index file's format version
 
 
 def encode_ranges(positions: Iterable[int]) -> str:
