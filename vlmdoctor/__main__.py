@@ -1,4 +1,4 @@
-from vlmdoctor.cli import main
+from vlmdoctor.entry import main
 
 if __name__ == "__main__":
     main()

@@ -40,6 +40,11 @@ def read_saved(path: str) -> SavedEnvironment:
         raise InputError(
             f"{shown}: malformed JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise InputError(f"{shown}: malformed JSON: nested too deeply "
+                         "(a vlmdoctor report is a few levels deep)") from None
+    except ValueError as exc:  # e.g. an integer with more than 4300 digits
+        raise InputError(f"{shown}: malformed JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"{shown}: expected a JSON object (a vlmdoctor report or snapshot)")
     if "environment" in data:

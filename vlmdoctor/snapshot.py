@@ -7,12 +7,16 @@ names of unknown sections so rules can tell the two apart.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.record import field, fields, record
 
 SCHEMA_VERSION = 1
+MAX_INT = 2**53  # JSON numbers beyond this are not exact in most readers
+MAX_GPU_INDEX = 4095
+_CAPABILITY = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
 SECTIONS = (
     "host", "python", "driver", "gpus", "packages", "torch",
     "cuda_toolkit", "env", "network_interfaces", "unavailable", "nccl_files",
@@ -153,6 +157,18 @@ class Snapshot:
         )
 
 
+def valid_capability(value: str) -> bool:
+    """A CUDA compute capability as NVML and the CUDA docs write it: MAJOR.MINOR."""
+    return _CAPABILITY.fullmatch(value) is not None
+
+
+def _plain_number(value: Any) -> bool:
+    """A JSON number that reads back as the same short text (not 1e400, NaN or 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return -MAX_INT <= value <= MAX_INT  # false for NaN too
+
+
 def _obj(value: Any) -> Any:
     if value is None:
         return None
@@ -172,17 +188,24 @@ class _Reader:
         value = data.get(key)
         if value is None or isinstance(value, str):
             return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if _plain_number(value):
             return str(value)
         raise self.fail(prefix + key, "a string or null")
 
-    def opt_int(self, data: Mapping[str, Any], key: str, prefix: str) -> int | None:
+    def opt_int(self, data: Mapping[str, Any], key: str, prefix: str, low: int = 0,
+                high: int = MAX_INT) -> int | None:
         value = data.get(key)
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
             return value
-        raise self.fail(prefix + key, "an integer or null")
+        raise self.fail(prefix + key, f"an integer from {low} to {high} or null")
+
+    def capability(self, data: Mapping[str, Any], key: str, prefix: str) -> str | None:
+        value = self.opt_str(data, key, prefix)
+        if value is None or valid_capability(value):
+            return value
+        raise self.fail(prefix + key, "a compute capability such as '8.0' or null")
 
     def record(self, data: Mapping[str, Any], key: str, kind: type[Any]) -> Any:
         value = data.get(key)
@@ -209,7 +232,7 @@ class _Reader:
             raise self.fail(key, "an object")
         out: dict[str, str] = {}
         for k, v in value.items():
-            if not isinstance(v, (str, int, float)) or isinstance(v, bool):
+            if not isinstance(v, str) and not _plain_number(v):
                 raise self.fail(f"{key}.{k}", "a string")
             out[str(k)] = str(v)
         return out
@@ -251,13 +274,13 @@ class _Reader:
 
     def gpu(self, raw: Mapping[str, Any], position: int) -> Gpu:
         prefix = f"gpus[{position}]."
-        index = self.opt_int(raw, "index", prefix)
+        index = self.opt_int(raw, "index", prefix, high=MAX_GPU_INDEX)
         return Gpu(
             index=position if index is None else index,
             name=self.opt_str(raw, "name", prefix),
             memory_total_mib=self.opt_int(raw, "memory_total_mib", prefix),
             memory_free_mib=self.opt_int(raw, "memory_free_mib", prefix),
-            compute_capability=self.opt_str(raw, "compute_capability", prefix),
+            compute_capability=self.capability(raw, "compute_capability", prefix),
         )
 
     def nccl_files(self, data: Mapping[str, Any]) -> dict[str, NcclFile]:

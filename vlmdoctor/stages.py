@@ -25,14 +25,20 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         card = model.card
         if card is None or not snapshot.gpus:
             return None, ()
-        from vlmdoctor.plan import PlanRequest, gpus_from_snapshot, make_plan, plan_findings
+        from vlmdoctor.plan import (
+            PlanRequest,
+            gpus_from_snapshot,
+            make_plan,
+            plan_findings,
+            unplannable,
+        )
 
         variants = tuple(c for c in knowledge.catalogue.cards if c.family == card.family)
         pixels = snapshot.env.get("MAX_PIXELS", "")  # what qwen-vl-utils / ms-swift will use
         plan = make_plan(PlanRequest(card=card, gpus=gpus_from_snapshot(snapshot),
                                      dtype=None if dtype == "auto" else dtype,
                                      max_pixels=int(pixels) if pixels.isdigit() else None,
-                                     variants=variants))
+                                     variants=variants, excluded=unplannable(snapshot)))
         return plan, plan_findings(plan)
 
     return stage

@@ -82,10 +82,12 @@ def test_vision_peak_on_gpu0(plan_for):
     assert plan.per_gpu[1].activation_bytes == 16400 * 3584 * 2 + max(logits, layer_peak)
 
 
-def test_no_gpus_puts_everything_on_cpu(catalogue):
+def test_no_gpus_says_so_and_how_to_name_gpus(catalogue):
     plan = make_plan(PlanRequest(card=catalogue.resolve("llava-1.5-7b"), gpus=()))
-    assert not plan.fits and plan.per_gpu == ()
-    assert set(plan.device_map.values()) == {"cpu"}
+    assert not plan.fits and plan.per_gpu == () and plan.options == ()
+    assert plan.device_map == {}  # no CPU device map: the question was about GPUs
+    assert plan.notes[0] == ("no GPU was found; pass --gpus to plan for GPUs you name, e.g. "
+                             "--gpus 1xA100-80GB, --gpus 2xL40S or --gpus 2x24GiB")
     assert plan.required_bytes > 14 * 10**9
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -9,14 +10,55 @@ import traceback
 import click
 
 from vlmdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, VlmdoctorError
+from vlmdoctor.redact import redact
+from vlmdoctor.render.safe import printable
 
 
-def _say(message: str) -> None:
-    first = " ".join(message.split())  # one line, whatever the cause looked like
-    click.echo(f"vlmdoctor: error: {first}", err=True)
+def discard_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so the exit-time flush of what is still
+    buffered cannot fail a second time (a full disk, a vanished reader)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+# Write errors that mean "no room for the output": only output is written this way.
+_FULL = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, n))
+
+
+def _say(message: str, kind: str = "error") -> None:
+    """One line, whatever the cause looked like: redacted, no control characters."""
+    first = printable(redact(" ".join(message.split())))
+    click.echo(f"vlmdoctor: {kind}: {first}", err=True)
 
 
 def run_cli(group: click.Group, argv: list[str] | None) -> int:
+    code = _run(group, argv)
+    if code in (0, 1) and _stdout_broken():  # help, version and reports are written by now
+        return EXIT_USAGE
+    return code
+
+
+def _stdout_broken() -> bool:
+    """Flush standard output; when that fails, say so (a full disk) or stay quiet (a
+    vanished reader), and make sure the exit-time flush cannot fail again."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return False
+    except BrokenPipeError:
+        discard_stdout()
+        return False
+    except (OSError, ValueError) as exc:
+        discard_stdout()
+        _say(f"standard output: cannot write: {getattr(exc, 'strerror', None) or exc}")
+        return True
+
+
+def _run(group: click.Group, argv: list[str] | None) -> int:
     try:
         result = group.main(args=argv, prog_name="vlmdoctor", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
@@ -47,18 +89,23 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); nothing left to say to it.
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
-            pass
+        discard_stdout()
         return 0
+    except OSError as exc:
+        if exc.errno in _FULL:  # e.g. --help written to a full disk (files are caught earlier)
+            discard_stdout()
+            _say(f"standard output: cannot write: {exc.strerror or exc}")
+            return EXIT_USAGE
+        return _internal(exc)
     except Exception as exc:  # the internal-error contract: exit 3, one line
-        if os.environ.get("VLMDOCTOR_DEBUG"):
-            traceback.print_exc()
-        click.echo(
-            f"vlmdoctor: internal error: {type(exc).__name__}: {exc} "
-            "(set VLMDOCTOR_DEBUG=1 for a traceback, and please report it)",
-            err=True,
-        )
-        return EXIT_INTERNAL
+        return _internal(exc)
     return int(result or 0)
+
+
+def _internal(exc: Exception) -> int:
+    """The internal-error contract: exit 3, one redacted line (a traceback on request)."""
+    if os.environ.get("VLMDOCTOR_DEBUG"):
+        traceback.print_exc()
+    _say(f"{type(exc).__name__}: {exc} "
+         "(set VLMDOCTOR_DEBUG=1 for a traceback, and please report it)", "internal error")
+    return EXIT_INTERNAL

@@ -14,6 +14,7 @@ from vlmdoctor.cli.options import (
     rules_option,
 )
 from vlmdoctor.cli.output import emit_report
+from vlmdoctor.cli.stdin_tail import read_tail
 from vlmdoctor.doctor import CheckRequest, run_check
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from vlmdoctor.knowledge import load_knowledge
@@ -23,6 +24,22 @@ from vlmdoctor.report import with_verdict
 MAX_TEXT = 4 * 1024 * 1024
 NO_MATCH = ("No known failure signature matched this text. For a bug report, attach the "
             "full traceback and `vlmdoctor check --model MODEL --format json` output.")
+
+
+def _read_stdin() -> tuple[str, str | None]:
+    """The end of standard input (where the final traceback is), in bounded memory."""
+    stream = sys.stdin
+    if stream is None:
+        raise InputError("no error text given and standard input is closed "
+                         "(pass the text as arguments)")
+    try:
+        if stream.isatty():
+            click.echo("Paste the error or log, then press Ctrl-D:", err=True)
+        tail = read_tail(stream.buffer, MAX_TEXT)
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputError(f"standard input: cannot read: {getattr(exc, 'strerror', None) or exc}"
+                         ) from None
+    return tail.text, tail.note()
 
 
 @click.command("explain")
@@ -38,12 +55,11 @@ def command(text: tuple[str, ...], model: str | None, from_report: str | None, f
 
     Exit 0 when a known cause was found, 1 when none matched, 2 on bad input.
     """
+    skipped_note = None
     if text:
         body = " ".join(text)
     else:
-        if sys.stdin.isatty():
-            click.echo("Paste the error or log, then press Ctrl-D:", err=True)
-        body = sys.stdin.read(MAX_TEXT)
+        body, skipped_note = _read_stdin()
     if not body.strip():
         raise InputError("no error text given (pass it as arguments or on standard input)")
     knowledge = load_knowledge(rules_dir)
@@ -57,10 +73,11 @@ def command(text: tuple[str, ...], model: str | None, from_report: str | None, f
               else "no known failure signature matched")
     report = replace(report, findings=tuple(matched + others),
                                  summary=with_verdict(report.summary, bool(matched), reason))
+    notes = [n for n in (skipped_note, None if matched else NO_MATCH) if n]
     if fmt == "text":
-        emit_report(report, "text", output, extra_lines=[] if matched else ["", NO_MATCH])
+        emit_report(report, "text", output, extra_lines=[line for n in notes for line in ("", n)])
     else:
         emit_report(report, fmt, output)
-        if not matched:
-            click.echo(NO_MATCH, err=True)
+        for note in notes:
+            click.echo(note, err=True)
     raise click.exceptions.Exit(EXIT_OK if matched else EXIT_FINDINGS)

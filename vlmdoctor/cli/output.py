@@ -6,7 +6,9 @@ import os
 import sys
 from typing import Callable
 
+from vlmdoctor.cli.errors import discard_stdout
 from vlmdoctor.errors import InputError
+from vlmdoctor.redact import Redactor
 from vlmdoctor.render.jsonfmt import report_json
 from vlmdoctor.render.markdown import report_markdown
 from vlmdoctor.render.text import Line, report_lines, write_lines
@@ -14,22 +16,44 @@ from vlmdoctor.report import Report
 
 
 def use_color() -> bool:
-    if os.environ.get("NO_COLOR"):
+    if os.environ.get("NO_COLOR") or sys.stdout is None:
         return False
-    return sys.stdout.isatty()
+    try:
+        return sys.stdout.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def _redacted(rendered: str | list[Line]) -> str | list[Line]:
+    """Everything vlmdoctor prints or writes passes the one redaction (secrets, URL creds)."""
+    redact = Redactor(os.environ)
+    if isinstance(rendered, str):
+        return redact(rendered)
+    return [(redact(text), style) for text, style in rendered]
 
 
 def emit(render: Callable[[bool], str | list[Line]], output: str | None) -> None:
     """``render(color)`` returns a string, or lines for the text renderer."""
     if output is None:
-        rendered = render(use_color())
-        if isinstance(rendered, str):
-            sys.stdout.write(rendered)
-        else:
-            write_lines(rendered, sys.stdout, use_color())
-        sys.stdout.flush()
+        color = use_color()
+        rendered = _redacted(render(color))
+        stream = sys.stdout
+        if stream is None:
+            raise InputError("standard output is closed; write the report with -o FILE")
+        try:
+            if isinstance(rendered, str):
+                stream.write(rendered)
+            else:
+                write_lines(rendered, stream, color)
+            stream.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: run_cli exits quietly
+        except (OSError, ValueError) as exc:  # a full disk (/dev/full), a closed stream
+            discard_stdout()
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"standard output: cannot write: {reason}") from None
         return
-    rendered = render(False)
+    rendered = _redacted(render(False))
     try:
         with open(output, "w", encoding="utf-8") as handle:
             if isinstance(rendered, str):

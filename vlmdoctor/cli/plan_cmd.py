@@ -16,6 +16,7 @@ from vlmdoctor.cli.options import (
     resolved_dtype,
     rules_option,
 )
+from vlmdoctor.cli.output import emit
 from vlmdoctor.doctor import load_environment
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.knowledge.catalogue import Catalogue
@@ -26,8 +27,12 @@ from vlmdoctor.plan import (
     make_plan,
     parse_gpus,
     plan_text_lines,
+    unplannable,
 )
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
+from vlmdoctor.render.jsonfmt import dumps
+from vlmdoctor.render.safe import md_fence
+from vlmdoctor.render.text import Line
 from vlmdoctor.reportfile import read_saved
 from vlmdoctor.target import ResolvedModel, replay, resolve
 
@@ -35,10 +40,13 @@ GPUS_HELP = ("GPUs to plan for instead of the live inventory: 4xA100-80GB, 8xH10
              "1xV100-32GB, T4,T4 (GiB/MiB binary, GB/MB decimal)")
 
 
-def inventory(gpus: str | None, from_report: str | None) -> tuple[GpuSpec, ...]:
+def inventory(gpus: str | None, from_report: str | None
+              ) -> tuple[tuple[GpuSpec, ...], tuple[str, ...]]:
+    """The GPUs to plan on, and why any GPU found here cannot be planned on."""
     if gpus is not None:
-        return parse_gpus(gpus)
-    return gpus_from_snapshot(load_environment(from_report))
+        return parse_gpus(gpus), ()
+    snapshot = load_environment(from_report)
+    return gpus_from_snapshot(snapshot), unplannable(snapshot)
 
 
 @click.command("plan")
@@ -73,8 +81,10 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
         _cannot_plan(resolved, fmt)
         ctx.exit(1)
         return
+    found, excluded = inventory(gpus, from_report)
     request = PlanRequest(
-        card=card, gpus=inventory(gpus, from_report), dtype=resolved_dtype(dtype), context=context, batch=batch,
+        card=card, gpus=found, excluded=excluded, dtype=resolved_dtype(dtype), context=context,
+        batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
         variants=tuple(c for c in catalogue.cards if c.family == card.family),
     )
@@ -87,15 +97,21 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
         verdict = (f"Verdict: {'FITS' if plan.fits else 'DOES NOT FIT'} (exit {code}: "
                    + ("the model fits these GPUs)" if plan.fits else
                       "the model does not fit these GPUs)"))
+    lines = plan_text_lines(plan)
     if fmt == "json":
-        click.echo(json.dumps(plan.to_dict(), indent=2))
+        emit(lambda _: dumps(plan.to_dict()), None)
     elif fmt == "markdown":
-        click.echo("\n".join([f"## vlmdoctor plan: {plan.model_name}", "", f"**{verdict}**", "",
-                              "```text", *plan_text_lines(plan), "```"]))
+        fence = md_fence(lines)
+        emit(lambda _: _lines([f"## vlmdoctor plan: {plan.model_name}", "", f"**{verdict}**",
+                               "", f"{fence}text", *lines, fence]), None)
     else:
-        click.echo("\n".join([*plan_text_lines(plan), "", verdict]))
+        emit(lambda _: _lines([*lines, "", verdict]), None)
     if code:
         ctx.exit(code)
+
+
+def _lines(texts: list[str]) -> list[Line]:
+    return [(text, "") for text in texts]
 
 
 def _target(ctx: click.Context, catalogue: Catalogue, model: str | None,

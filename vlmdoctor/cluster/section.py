@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from vlmdoctor.cluster.drift import DriftEntry, NodeView
-from vlmdoctor.collect.envvars import is_secret
+from vlmdoctor.redact import is_secret_name
 
 PER_PROCESS = re.compile(r"^(RANK|LOCAL_RANK|GROUP_RANK|ROLE_RANK|NODE_RANK|LOCAL_WORLD_SIZE"
                          r"|SLURM_(PROCID|LOCALID|NODEID|TASK_PID|STEP_\w+|LAUNCH_NODE_IPADDR)"
@@ -33,7 +33,7 @@ def safe_environment(environment: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(environment)
     env = out.get("env")
     if isinstance(env, Mapping):
-        out["env"] = {k: v for k, v in env.items() if not is_secret(str(k))}
+        out["env"] = {k: v for k, v in env.items() if not is_secret_name(str(k))}
     return out
 
 

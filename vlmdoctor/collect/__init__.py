@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import time
 from typing import Any, Callable, Mapping
 
@@ -21,7 +22,7 @@ from vlmdoctor.collect.host import (
     read_python,
 )
 from vlmdoctor.collect.ncclfiles import read_nccl_files
-from vlmdoctor.collect.nvml import NvmlApi, PynvmlApi, read_inventory_bounded
+from vlmdoctor.collect.nvml import Inventory, NvmlApi, PynvmlApi, read_inventory_bounded
 from vlmdoctor.collect.packages import Distribution, installed_distributions
 from vlmdoctor.collect.requirements import stack_requirements
 from vlmdoctor.collect.toolkit import read_toolkit
@@ -80,7 +81,7 @@ def collect_snapshot(
         packages = functools.partial(read_installed, paths)
     unavailable: dict[str, str] = {}
 
-    inventory = read_inventory_bounded(nvml if nvml is not None else PynvmlApi())
+    inventory = _inventory(nvml)
     unavailable.update(inventory.unavailable)
 
     torch, torch_reason = read_torch_build(paths)
@@ -113,5 +114,17 @@ def collect_snapshot(
         nccl_files=read_nccl_files(environ),
         requirements=installed.requirements,
         extensions=installed.extensions,
+        unknown=inventory.unknown,
     )
     return Collected(snapshot, redactions)
+
+
+def _inventory(nvml: NvmlApi | None) -> Inventory:
+    """A given NvmlApi (tests) in-process; the live driver in a child process (POSIX)."""
+    if nvml is not None:
+        return read_inventory_bounded(nvml)
+    if sys.platform == "win32":
+        return read_inventory_bounded(PynvmlApi())
+    from vlmdoctor.collect.nvml_isolated import read_inventory_isolated
+
+    return read_inventory_isolated()

@@ -1,16 +1,17 @@
 """Environment variables through an allow-list; secrets never stored.
 
 Reports are pasted into public bug trackers. Only names in the allow-list are
-kept; any of those whose name contains TOKEN, SECRET, KEY, PASSWORD or
-CREDENTIAL is dropped and only its name is listed in ``redactions``.
+kept; any of those with a secret-looking name (``vlmdoctor.redact.is_secret_name``:
+TOKEN, SECRET, KEY, PASS, PWD, CRED, COOKIE, AUTH, PAT, ...) is dropped and only its
+name is listed in ``redactions``. Kept values pass ``redact`` (URL credentials masked).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Mapping
+from typing import Callable, Mapping
 
 from vlmdoctor.collect.host import home_relative
+from vlmdoctor.redact import Redactor, is_secret_name, mask_userinfo
 
 PREFIXES = (
     "CUDA_", "NCCL_", "TORCH_", "PYTORCH_", "HF_", "HUGGINGFACE_", "HUGGING_FACE_", "TRANSFORMERS_",
@@ -24,22 +25,15 @@ NAMES = frozenset({
     "NNODES", "NPROC_PER_NODE", "CONDA_DEFAULT_ENV", "VIRTUAL_ENV", "PYTHONNOUSERSITE",
     "MAX_JOBS", "TCL_LIBRARY",
 })
-SECRET_MARKERS = ("TOKEN", "SECRET", "KEY", "PASSWORD", "CREDENTIAL")
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
 def is_allowed(name: str) -> bool:
     return name in NAMES or name.startswith(PREFIXES)
 
 
-def is_secret(name: str) -> bool:
-    upper = name.upper()
-    return any(marker in upper for marker in SECRET_MARKERS)
-
-
-def scrub_value(value: str) -> str:
-    """Drop credentials embedded in URLs and show the home directory as ~."""
-    value = _URL_USERINFO.sub(r"\g<scheme>***@", value)
+def scrub_value(value: str, redact: Callable[[str], str] = mask_userinfo) -> str:
+    """Mask secrets and URL credentials and show the home directory as ~."""
+    value = redact(value)
     parts = value.split(":") if ":" in value and "://" not in value else [value]
     return ":".join(home_relative(p) or p for p in parts)
 
@@ -47,11 +41,12 @@ def scrub_value(value: str) -> str:
 def select_env(environ: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
     kept: dict[str, str] = {}
     redacted: list[str] = []
+    redact = Redactor(environ)
     for name in sorted(environ):
         if not is_allowed(name):
             continue
-        if is_secret(name):
+        if is_secret_name(name):
             redacted.append(f"env.{name}")
             continue
-        kept[name] = scrub_value(environ[name])
+        kept[name] = scrub_value(environ[name], redact)
     return kept, tuple(redacted)

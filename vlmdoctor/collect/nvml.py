@@ -11,7 +11,7 @@ import threading
 from typing import Any, Protocol
 
 from vlmdoctor.record import field, record
-from vlmdoctor.snapshot import Driver, Gpu
+from vlmdoctor.snapshot import Driver, Gpu, valid_capability
 
 NVML_TIMEOUT_S = 10.0
 
@@ -34,6 +34,7 @@ class Inventory:
     driver: Driver | None
     gpus: tuple[Gpu, ...] = ()
     unavailable: dict[str, str] = field(default_factory=dict)
+    unknown: frozenset[str] = frozenset()  # sections NVML could not tell (crash, hang)
 
 
 def decode_cuda_version(value: int) -> str:
@@ -89,7 +90,9 @@ def _try(call: Any, key: str, unavailable: dict[str, str]) -> Any:
 class PynvmlApi:
     """NvmlApi over nvidia-ml-py. Imports pynvml lazily, maps its errors to reasons."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: Any = None) -> None:
+        """``module`` stands in for ``pynvml`` (tests); None loads the real bindings."""
+        self._given = module
         self._nvml: Any = None
 
     def _call(self, name: str, *args: Any) -> Any:
@@ -99,12 +102,15 @@ class PynvmlApi:
             raise NvmlFailure(_reason(exc)) from None
 
     def init(self) -> None:
-        _probe_library()
-        try:
-            import pynvml
-        except ImportError:
-            raise NvmlFailure("nvidia-ml-py (pynvml) is not installed") from None
-        self._nvml = pynvml
+        if self._given is not None:
+            self._nvml = self._given
+        else:
+            _probe_library()
+            try:
+                import pynvml
+            except ImportError:
+                raise NvmlFailure("nvidia-ml-py (pynvml) is not installed") from None
+            self._nvml = pynvml
         self._call("nvmlInit")
 
     def shutdown(self) -> None:
@@ -128,12 +134,14 @@ class PynvmlApi:
         total = free = None
         try:
             memory = self._call("nvmlDeviceGetMemoryInfo", handle)
-            total, free = int(memory.total) // 2**20, int(memory.free) // 2**20
+            total = _mib(memory.total)
+            free = _mib(memory.free) if total is not None else None
         except NvmlFailure:
-            pass
+            pass  # "Not Supported" on some GPUs: unknown memory, said so by the planner
         major, minor = self._call("nvmlDeviceGetCudaComputeCapability", handle)
+        capability = f"{major}.{minor}"
         return Gpu(index=index, name=name, memory_total_mib=total, memory_free_mib=free,
-                   compute_capability=f"{major}.{minor}")
+                   compute_capability=capability if valid_capability(capability) else None)
 
 
 def _probe_library() -> None:
@@ -155,6 +163,15 @@ def _probe_library() -> None:
                       "no NVIDIA driver installed or not visible")
 
 
+def _mib(value: Any) -> int | None:
+    """Bytes as MiB; None for what no GPU has (zero, negative, over 16 TiB)."""
+    try:
+        mib = int(value) // 2**20
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return mib if 0 < mib <= 1 << 24 else None
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -169,5 +186,8 @@ def _reason(exc: Exception) -> str:
         return "no permission to access the NVIDIA device files"
     if "Uninitialized" in kind:
         return "NVML not initialized"
-    text = str(exc).strip() or kind
+    try:
+        text = str(exc).strip() or kind
+    except Exception:  # an error whose message needs the library that just failed
+        text = kind
     return f"NVML error: {text}"

@@ -57,3 +57,5 @@ def read_torch_build(paths: tuple[str, ...] | None = None,
         return parse_version_file(path.read_text(encoding="utf-8")), None
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError) as exc:
         return None, f"cannot read {path}: {exc}"
+    except (RecursionError, MemoryError):  # a pathological file (deeply nested expression)
+        return None, f"cannot read {path}: too deeply nested to parse"

@@ -68,26 +68,30 @@ def _test(t: Test, ctx: Context) -> bool | None:
     return _compare(COMPARE_OPS[t.value], convert, value, other)
 
 
-def _compare(cmp: Callable[[Any, Any], bool], convert: Callable[[Any], Any], a: Any, b: Any) -> bool:
+def _compare(cmp: Callable[[Any, Any], bool], convert: Callable[[Any], Any], a: Any,
+             b: Any) -> bool | None:
+    """Unknown (None) when either side cannot be read as a version or number."""
     if b is None:
         return False
     try:
         return cmp(convert(a), convert(b))
-    except (InvalidVersion, ValueError, TypeError):
-        return False
+    except (InvalidVersion, ValueError, TypeError, OverflowError):
+        return None
 
 
 def _as_version(value: Any) -> Version:
     return Version(str(value))
 
 
-def _satisfies(value: Any, spec: Any) -> bool:
+def _satisfies(value: Any, spec: Any) -> bool | None:
+    """Unknown (None) for a version packaging cannot parse: it neither meets nor misses."""
     if spec is None:
         return False
     try:
-        return SpecifierSet(str(spec)).contains(str(value), prereleases=True)
+        version = Version(str(value))
+        return SpecifierSet(str(spec)).contains(version, prereleases=True)
     except (InvalidSpecifier, InvalidVersion):
-        return False
+        return None
 
 
 def _items(value: Any) -> list[Any]:

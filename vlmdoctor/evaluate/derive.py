@@ -84,10 +84,11 @@ def gpus_below(snapshot: Snapshot, minimum: str) -> list[str]:
 
 
 def torch_fix(snapshot: Snapshot, tables: CudaTables) -> str | None:
-    """The pip command for a torch build that runs on this driver and every GPU here.
+    """The pip command for a torch build that runs on this driver and every known GPU here.
 
     Prefers the installed torch release (so model pins on torch still hold), then the
-    newest release; within a release, the newest CUDA tag the driver fully supports.
+    newest release; within a release, the newest CUDA tag the driver fully supports, else
+    one it runs under minor-version compatibility. Unknown GPUs rule nothing out.
     """
     driver_cuda = _version(snapshot.driver.cuda) if snapshot.driver else None
     if driver_cuda is None:
@@ -98,16 +99,33 @@ def torch_fix(snapshot: Snapshot, tables: CudaTables) -> str | None:
     if installed is not None:
         same = [r for r in releases if Version(r.torch).release[:2] == installed.release[:2]]
         releases = same + [r for r in releases if r not in same]
+    minor_ok = _minor_compat_majors(snapshot, tables)
     for release in releases:
-        for tag in sorted(release.tags, key=lambda t: tag_cuda(t) or Version("0"), reverse=True):
-            runtime = tag_cuda(tag)
-            build = tables.arch_build(release.torch, tag)
-            if runtime is None or build is None or runtime > driver_cuda:
-                continue
-            if all(build.runs_on(cc) for cc in ccs):
-                return _pip_torch(release.torch, release.torchvision, tag, snapshot)
-    return (f"# no published torch build runs on both this driver (CUDA {driver_cuda}) and these "
-            "GPUs: upgrade the NVIDIA driver first, then install a build for your GPU")
+        tags = sorted(release.tags, key=lambda t: tag_cuda(t) or Version("0"), reverse=True)
+        for full in (True, False):
+            for tag in tags:
+                runtime = tag_cuda(tag)
+                build = tables.arch_build(release.torch, tag)
+                if runtime is None or build is None:
+                    continue
+                if not (runtime <= driver_cuda if full else runtime.major in minor_ok):
+                    continue
+                if all(build.runs_on(cc) for cc in ccs):
+                    return _pip_torch(release.torch, release.torchvision, tag, snapshot)
+    which = "and these GPUs" if ccs else "(whatever the GPUs)"
+    return (f"# no published torch build runs on this driver (CUDA {driver_cuda}) {which}: "
+            "upgrade the NVIDIA driver first, then install a build for your GPU")
+
+
+def _minor_compat_majors(snapshot: Snapshot, tables: CudaTables) -> set[int]:
+    """CUDA majors whose every minor this driver runs (minor-version compatibility, Linux)."""
+    driver_cuda = _version(snapshot.driver.cuda) if snapshot.driver else None
+    driver = _version(snapshot.driver.version) if snapshot.driver else None
+    is_linux = snapshot.host is None or snapshot.host.os in (None, "Linux")
+    if driver_cuda is None or driver is None or not is_linux:
+        return set()
+    floor = tables.minor_compat_floor.get(driver_cuda.major)
+    return {driver_cuda.major} if floor and driver >= Version(floor) else set()
 
 
 def _pip_torch(torch: str, torchvision: str, tag: str, snapshot: Snapshot) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
@@ -139,7 +140,11 @@ def _unmet(ctx: Context) -> Any:
         found = ctx.snapshot.packages.get(req.package)
         if req.package == "transformers" or found is None:
             continue
-        if not SpecifierSet(req.spec).contains(found, prereleases=True):
+        try:
+            meets = SpecifierSet(req.spec).contains(Version(found), prereleases=True)
+        except InvalidVersion:
+            continue  # a version packaging cannot read is unknown: it neither meets nor misses
+        if not meets:
             out.append(_record(req, req.spec, found))
     return out
 
@@ -152,6 +157,10 @@ def _transformers_unmet(ctx: Context, _: str) -> Any:
     found = ctx.snapshot.packages.get("transformers")
     if ctx.card is None or found is None:
         return []
+    try:
+        Version(found)
+    except InvalidVersion:
+        return UNKNOWN  # a version packaging cannot read neither meets nor misses a window
     from vlmdoctor.evaluate.facts_code import index_or_none, model_types
     from vlmdoctor.evaluate.transformers_window import combine, index_parts
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from vlmdoctor.plan.estimate import estimate
 from vlmdoctor.plan.findings import plan_findings
-from vlmdoctor.plan.gpus import GpuSpec, gpus_from_snapshot, parse_gpus
+from vlmdoctor.plan.gpus import GpuSpec, gpus_from_snapshot, parse_gpus, unplannable
 from vlmdoctor.plan.options import fit_options
 from vlmdoctor.plan.request import PlanRequest
 from vlmdoctor.plan.result import GpuUsage, Option, Plan
@@ -19,10 +19,12 @@ from vlmdoctor.plan.text import plan_text_lines
 def make_plan(request: PlanRequest) -> Plan:
     """Estimate memory per GPU and the device map; when it does not fit, rank what would."""
     plan = estimate(request)
+    if not plan.gpus:
+        return plan  # nothing to fit on: the notes say how to name GPUs
     return replace(plan, options=fit_options(request, plan))
 
 
 __all__ = [
     "GpuSpec", "GpuUsage", "Option", "Plan", "PlanRequest", "gpus_from_snapshot",
-    "make_plan", "parse_gpus", "plan_findings", "plan_text_lines",
+    "make_plan", "parse_gpus", "plan_findings", "plan_text_lines", "unplannable",
 ]

@@ -40,7 +40,10 @@ def role(name: str) -> str:
 
 
 def _weights(capacities: list[int]) -> list[float]:
-    top = max(capacities) if capacities and max(capacities) > 0 else 1
+    """Each GPU's share relative to the largest; equal shares when none has room."""
+    top = max(capacities, default=0)
+    if top <= 0:
+        return [1.0] * max(len(capacities), 1)
     return [max(c, 0) / top for c in capacities]
 
 

@@ -10,6 +10,7 @@ from vlmdoctor.plan.devicemap import (
     role,
     xcomposer_layers,
 )
+from vlmdoctor.plan.gpus import no_gpu_note
 from vlmdoctor.plan.memory import Workload, workload
 from vlmdoctor.plan.notes import plan_notes
 from vlmdoctor.plan.request import PlanRequest, validate
@@ -102,17 +103,18 @@ def estimate(request: PlanRequest) -> Plan:
     load = workload(request, comp, dtype)
     n = max(len(gpus), 1)
     caps = [g.capacity_bytes for g in gpus] or [0]
-    splittable = bool(comp.layers and card.placement.layers)
+    splittable = bool(comp.layers and card.placement.layers and gpus)
     layer_gpus = layer_split(request, comp, w, load, caps) if splittable else [0] * comp.layers
     device_map = build_map(card.placement, layer_gpus, n, bool(card.architecture.tie_word_embeddings)) \
         if splittable else {"": 0}
     per_gpu = usage(n, caps, layer_gpus, device_map, w, load)
     required = sum(u.total_bytes for u in per_gpu)
-    shown_map: dict[str, int | str] = dict(device_map)
-    if not gpus:
-        shown_map = {name: "cpu" for name in device_map}
+    shown_map: dict[str, int | str] = dict(device_map) if gpus else {}
     fits = bool(gpus) and all(u.total_bytes <= u.capacity_bytes for u in per_gpu)
-    notes = plan_notes(request, comp, w, load, splittable, per_gpu if gpus else [])
+    notes = request.excluded + plan_notes(request, comp, w, load, splittable,
+                                          per_gpu if gpus else [])
+    if not gpus:
+        notes = (*request.excluded, no_gpu_note(request.excluded), *notes[len(request.excluded):])
     return Plan(model=card.id, model_name=card.name, dtype=dtype, gpus=gpus,
                 device_map=shown_map, per_gpu=tuple(per_gpu) if gpus else (),
                 required_bytes=required, fits=fits, sized=True, notes=notes,

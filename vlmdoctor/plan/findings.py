@@ -1,4 +1,5 @@
-"""Findings from a plan, with stable ids: plan-does-not-fit, plan-low-headroom, plan-unknown-size."""
+"""Findings from a plan, with stable ids: plan-does-not-fit, plan-low-headroom,
+plan-unknown-size, plan-no-gpu-memory."""
 
 from __future__ import annotations
 
@@ -23,7 +24,16 @@ def plan_findings(plan: Plan) -> tuple[Finding, ...]:
     where = _gpus(plan)
     evidence = {"required_bytes": plan.required_bytes,
                 "capacity_bytes": sum(u.capacity_bytes for u in plan.per_gpu)}
-    if plan.sized and not plan.fits:
+    if plan.sized and not plan.gpus:
+        out.append(Finding(
+            id="plan-no-gpu-memory", severity="info",
+            title=f"Cannot plan {plan.model_name} on this machine's GPUs",
+            message="; ".join([n for n in plan.notes if n.startswith("cannot plan on")]
+                              or ["no GPU was found"])
+                    + ". The memory plan needs each GPU's memory size; nothing was concluded "
+                    "about whether the model fits.",
+            references=REFERENCES, evidence=evidence))
+    elif plan.sized and not plan.fits:
         over = [u for u in plan.per_gpu if u.total_bytes > u.capacity_bytes]
         if over:
             detail = "; ".join(f"GPU {u.index} needs {u.total_bytes / GIB:.1f} GiB of "

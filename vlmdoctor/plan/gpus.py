@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.plan.constants import GIB, MIB
-from vlmdoctor.snapshot import Snapshot
+from vlmdoctor.snapshot import Gpu, Snapshot
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class GpuSpec:
                 "memory_free_bytes": self.memory_free_bytes,
                 "compute_capability": self.compute_capability}
 
+
+# More than any GPU sold (the largest today has under 300 GiB): a larger value is a bad report.
+MAX_GPU_MIB = 1 << 24
 
 # Nominal memory (GiB) from NVIDIA's product datasheets; compute capability from
 # https://developer.nvidia.com/cuda-gpus (facts B.1). NVML may report a little
@@ -115,13 +118,41 @@ def parse_gpus(spec: str) -> tuple[GpuSpec, ...]:
 
 
 def gpus_from_snapshot(snapshot: Snapshot) -> tuple[GpuSpec, ...]:
-    """The snapshot's GPUs; those without a known total memory are left out."""
+    """The snapshot's GPUs whose total memory is known; see ``unplannable``."""
     out: list[GpuSpec] = []
     for gpu in snapshot.gpus:
-        if gpu.memory_total_mib is None:
+        if _memory_problem(gpu) is not None or gpu.memory_total_mib is None:
             continue
-        free = None if gpu.memory_free_mib is None else gpu.memory_free_mib * MIB
+        free = gpu.memory_free_mib
+        usable_free = None if free is None or not 0 <= free <= gpu.memory_total_mib else free * MIB
         out.append(GpuSpec(index=gpu.index, name=gpu.name or f"GPU {gpu.index}",
                            memory_total_bytes=gpu.memory_total_mib * MIB,
-                           memory_free_bytes=free, compute_capability=gpu.compute_capability))
+                           memory_free_bytes=usable_free,
+                           compute_capability=gpu.compute_capability))
     return tuple(out)
+
+
+def unplannable(snapshot: Snapshot) -> tuple[str, ...]:
+    """One line per GPU the plan cannot use, saying why (memory unknown, zero, absurd)."""
+    out = []
+    for gpu in snapshot.gpus:
+        problem = _memory_problem(gpu)
+        if problem is not None:
+            out.append(f"cannot plan on GPU {gpu.index} ({gpu.name or 'unknown GPU'}): {problem}")
+    return tuple(out)
+
+
+def _memory_problem(gpu: Gpu) -> str | None:
+    total = gpu.memory_total_mib
+    if total is None:
+        return "its memory size is unknown (NVML did not report it)"
+    if total <= 0 or total > MAX_GPU_MIB:
+        return f"its reported memory size ({total} MiB) is not plausible"
+    return None
+
+
+def no_gpu_note(excluded: tuple[str, ...]) -> str:
+    """What to say when there is nothing to plan on."""
+    found = "no GPU with a known memory size was found" if excluded else "no GPU was found"
+    return (f"{found}; pass --gpus to plan for GPUs you name, e.g. --gpus 1xA100-80GB, "
+            "--gpus 2xL40S or --gpus 2x24GiB")

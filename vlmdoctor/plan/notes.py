@@ -44,10 +44,8 @@ def plan_notes(request: PlanRequest, comp: Components, w: Weights, load: Workloa
     if not splittable and len(request.gpus) > 1:
         notes.append("cannot split across GPUs: the card lacks lm_layers or placement.layers; "
                      "everything is planned on GPU 0")
-    elif card.placement.source:
+    elif card.placement.source and request.gpus:
         notes.append(f"device map: {card.placement.style} style ({card.placement.source})")
-    if not request.gpus:
-        notes.append("no GPUs to plan for: the device map places everything on the CPU")
     for gpu in request.gpus:
         cc = cc_tuple(gpu.compute_capability)
         if dtype == "bf16" and cc is not None and cc < MIN_CC_BF16:

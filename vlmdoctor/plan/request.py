@@ -19,7 +19,8 @@ class PlanRequest:
     many of the context tokens are generated rather than prefilled (0 plans for
     the worst case, a prompt as long as the context). ``dtype`` None means the
     card's native dtype. ``variants`` are other cards of the family, for the
-    "smaller variant" option.
+    "smaller variant" option. ``excluded`` says which GPUs of the inventory could not
+    be planned on (memory size unknown) and why.
     """
 
     card: ModelCard
@@ -31,6 +32,7 @@ class PlanRequest:
     max_pixels: int | None = None
     new_tokens: int = 0
     variants: tuple[ModelCard, ...] = ()
+    excluded: tuple[str, ...] = ()  # GPUs found but not plannable, one reason each
 
     @property
     def resolved_dtype(self) -> str:

@@ -47,6 +47,9 @@ def plan_text_lines(plan: Plan) -> list[str]:
     if not plan.sized:  # no numbers to show: say so, and why, instead of "0.00 GiB"
         why = ", ".join(plan.unknown) or "the model's size"
         lines = [f"{head}: not sized: {why} unknown, so whether it fits is not known"]
+    elif not plan.gpus:
+        lines = [f"Plan: {plan.model_name} in {plan.dtype}: no GPU to plan on "
+                 f"(the model needs {_g(plan.required_bytes)} GiB on one GPU)"]
     else:
         verdict = "fits" if plan.fits else "does NOT fit"
         capacity = sum(u.capacity_bytes for u in plan.per_gpu)

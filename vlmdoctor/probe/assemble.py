@@ -7,11 +7,11 @@ evidence names the step that was running.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from vlmdoctor.exitstatus import signal_name
 from vlmdoctor.probe.model import STEP_STATUSES, ProbeError, ProbeResult, ProbeStep
 from vlmdoctor.probe.protocol import IN_MODEL_CODE
 from vlmdoctor.probe.signatures import classify
@@ -73,12 +73,9 @@ def _result(events: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any] | None, 
 
 
 def _ended_by(returncode: int | None) -> str:
-    if returncode is not None and returncode < 0:
-        try:
-            return f"died with signal {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"died with signal {-returncode}"
-    return f"exited with status {returncode}"
+    name = signal_name(returncode)
+    return f"died with signal {name.removeprefix('signal ')}" if name else \
+        f"exited with status {returncode}"
 
 
 def assemble(outcome: ChildOutcome, request: ProbeRequest) -> ProbeResult:

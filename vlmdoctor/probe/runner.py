@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -185,14 +185,31 @@ def _execute(launch: _Launch, timeout: float) -> ChildOutcome:
                                 start_new_session=True)
     except OSError as exc:
         return ChildOutcome(launch_error=f"{type(exc).__name__}: {exc}", elapsed=0.0)
-    capture, timed_out = _Capture(proc, t0), False
+    timed_out = False
     try:
+        capture = _Capture(proc, t0)
         proc.wait(timeout=max(0.0, t0 + timeout - time.monotonic()))
     except subprocess.TimeoutExpired:
         timed_out = True
-    finally:
-        _stop(proc, graceful=timed_out or proc.poll() is None)
+    finally:  # also on Ctrl-C or SIGTERM (KeyboardInterrupt): nothing outlives us
+        with signals_deferred():
+            _stop(proc, graceful=timed_out or proc.poll() is None)
     return capture.finish(proc.poll(), timed_out, None)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while cleaning up, so a second signal cannot cut it short."""
+    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not \
+            threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def run_probe(request: ProbeRequest, *, command: Sequence[str] | None = None,
@@ -213,5 +230,6 @@ def run_probe(request: ProbeRequest, *, command: Sequence[str] | None = None,
         launch = _Launch(argv, _env(os.environ if env is None else env, root, workdir), workdir)
         outcome = _execute(launch, request.timeout)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        with signals_deferred():
+            shutil.rmtree(workdir, ignore_errors=True)
     return assemble(outcome, request)

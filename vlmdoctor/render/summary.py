@@ -23,6 +23,8 @@ def environment_lines(snap: Snapshot) -> list[tuple[str, str]]:
             rows.append(("driver", f"none ({snap.unavailable.get('driver', 'not found')})"))
         else:
             rows.append(("driver", f"{snap.driver.version} (supports CUDA {snap.driver.cuda})"))
+    elif "driver" in snap.unavailable:
+        rows.append(("driver", f"unknown ({snap.unavailable['driver']})"))
     for gpu in snap.gpus:
         mem = f", {gpu.memory_total_mib / 1024:.0f} GiB" if gpu.memory_total_mib else ""
         cc = f", sm_{gpu.compute_capability.replace('.', '')}" if gpu.compute_capability else ""

@@ -6,6 +6,7 @@ import textwrap
 from typing import IO
 
 from vlmdoctor import __version__
+from vlmdoctor.render.safe import printable
 from vlmdoctor.render.summary import environment_lines, model_lines
 from vlmdoctor.report import Finding, Report
 from vlmdoctor.snapshot import Snapshot
@@ -77,12 +78,13 @@ def snapshot_lines(snapshot: Snapshot) -> list[Line]:
 
 
 def write_lines(lines: list[Line], stream: IO[str], color: bool) -> None:
+    """Each line made printable (no control character reaches the terminal or the file)."""
     if not color:
-        stream.write("".join(text + "\n" for text, _ in lines))
+        stream.write("".join(printable(text) + "\n" for text, _ in lines))
         return
     from rich.console import Console  # only for terminals: keeps the gate fast when piped
     from rich.text import Text
 
     console = Console(file=stream, highlight=False, soft_wrap=True)
     for text, style in lines:
-        console.print(Text(text, style=style or ""))
+        console.print(Text(printable(text), style=style or ""))

@@ -1,0 +1,194 @@
+"""NVML out of process, proven against a fake libnvidia-ml.so.1 in every fault mode, and
+the adapter against a fake pynvml raising real ``pynvml.NVMLError`` codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from vlmdoctor.collect import nvml_isolated
+from vlmdoctor.collect.nvml import PynvmlApi, read_inventory
+from vlmdoctor.collect.nvml_isolated import interpret, library_present
+from vlmdoctor.snapshot import Driver, Gpu
+
+SOURCE = Path(__file__).resolve().parent / "fake_nvml" / "fake_nvml.c"
+A100 = {"index": 0, "name": "NVIDIA A100-SXM4-80GB", "memory_total_mib": 81920,
+        "memory_free_mib": 60000, "compute_capability": "8.0"}
+
+
+@pytest.fixture(scope="session")
+def fake_nvml(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs gcc on Linux to build the fake libnvidia-ml.so.1")
+    out = tmp_path_factory.mktemp("fake-nvml")
+    subprocess.run([gcc, "-shared", "-fPIC", "-O1", "-o", str(out / "libnvidia-ml.so.1"),
+                    str(SOURCE)], check=True, capture_output=True, timeout=120)
+    return out
+
+
+def _run(fake: Path, mode: str, *args: str) -> tuple[int, dict[str, Any], str]:
+    tag = uuid.uuid4().hex
+    env = dict(os.environ, LD_LIBRARY_PATH=str(fake), FAKE_NVML_MODE=mode, FAKE_NVML_TAG=tag,
+               VLMDOCTOR_NVML_TIMEOUT="3", PYTHONPATH=str(ROOT), VLMDOCTOR_NO_CACHE="1")
+    done = subprocess.run([sys.executable, "-m", "vlmdoctor", *args, "--format", "json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert _tagged(tag) == [], "an NVML reader outlived vlmdoctor"
+    return done.returncode, json.loads(done.stdout) if done.stdout else {}, done.stderr
+
+
+def _tagged(tag: str) -> list[int]:
+    """Live processes started with FAKE_NVML_TAG=tag (zombies have ended)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if f"FAKE_NVML_TAG={tag}".encode() in environ and state not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found
+
+
+def test_normal(fake_nvml: Path) -> None:
+    code, env, err = _run(fake_nvml, "normal", "env")
+    assert code == 0, err
+    assert env["driver"] == {"version": "535.104.05", "cuda": "12.2"}
+    assert env["gpus"] == [A100, {**A100, "index": 1}]
+    assert "driver" not in env["unavailable"] and "gpus" not in env["unavailable"]
+
+
+def test_memory_not_supported_is_unknown_and_not_planned(fake_nvml: Path) -> None:
+    code, env, err = _run(fake_nvml, "nomem", "env")
+    assert code == 0, err
+    assert env["gpus"][0] == {**A100, "memory_total_mib": None, "memory_free_mib": None}
+    code, report, err = _run(fake_nvml, "nomem", "check", "--no-probe", "-m", "internvl2-8b")
+    assert code in (0, 1), err
+    ids = {f["id"] for f in report["findings"]}
+    assert "plan-no-gpu-memory" in ids and "plan-does-not-fit" not in ids
+
+
+def test_odd_capability_is_dropped(fake_nvml: Path) -> None:
+    code, env, err = _run(fake_nvml, "oddcc", "env")
+    assert code == 0, err
+    assert [g["compute_capability"] for g in env["gpus"]] == [None, None]
+
+
+@pytest.mark.parametrize(("mode", "driver", "reason"), [
+    ("segfault", {"version": "535.104.05", "cuda": "12.2"},
+     "the NVIDIA driver library crashed (SIGSEGV) during gpus[0]"),
+    ("abort", None, "the NVIDIA driver library crashed (SIGABRT) during init"),
+    ("hang", None, "NVML did not answer within 3 s (init): driver hung or GPU in a bad state"),
+])
+def test_driver_faults_become_findings_and_the_check_goes_on(fake_nvml: Path, mode: str,
+                                                             driver: Any, reason: str) -> None:
+    code, report, err = _run(fake_nvml, mode, "check", "--no-probe", "-m", "qwen2-vl-7b-instruct")
+    assert code == 1, err
+    env = report["environment"]
+    assert env.get("driver") == driver and "gpus" not in env  # unknown, not "none"
+    assert env["unavailable"]["gpus"] == reason
+    failed = [f for f in report["findings"] if f["id"] == "nvml-failed"]
+    assert len(failed) == 1 and reason in failed[0]["message"]
+    assert env["packages"] and "torch" in env and "host" in env  # the rest was collected
+    assert report["summary"]["errors"] >= 1 and report["target"]["model"]
+
+
+def test_terminal_escapes_from_nvml_never_reach_the_terminal(fake_nvml: Path) -> None:
+    env = dict(os.environ, LD_LIBRARY_PATH=str(fake_nvml), FAKE_NVML_MODE="escape",
+               PYTHONPATH=str(ROOT), VLMDOCTOR_NO_CACHE="1")
+    done = subprocess.run([sys.executable, "-m", "vlmdoctor", "env"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert "\x1b" not in done.stdout
+    assert "NVIDIA \\x1b[2J\\nVerdict: PASS" in done.stdout
+    assert not any(line.startswith("Verdict") for line in done.stdout.splitlines())
+
+
+def test_library_is_found_without_loading_it(fake_nvml: Path) -> None:
+    assert library_present({"LD_LIBRARY_PATH": str(fake_nvml)})
+
+
+def test_no_library_no_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_child(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no child may start when there is no NVML library")
+
+    monkeypatch.setattr(nvml_isolated, "library_present", lambda: False)
+    monkeypatch.setattr(nvml_isolated.subprocess, "Popen", no_child)
+    inv = nvml_isolated.read_inventory_isolated()
+    assert inv.driver is None and inv.unavailable == {"driver": nvml_isolated.NOT_FOUND}
+
+
+def test_interpret_keeps_what_was_read_before_a_crash() -> None:
+    lines = "\n".join(json.dumps(e) for e in [
+        {"step": "init"}, {"value": "init", "data": None},
+        {"step": "driver_version"}, {"value": "driver_version", "data": "550.54.14"},
+        {"step": "cuda_driver_version"}, {"value": "cuda_driver_version", "data": 12040},
+        {"step": "device_count"}, {"value": "device_count", "data": 8}, {"step": "gpus[3]"}])
+    inv = interpret(lines + "\n{not json", -11, False, 10)
+    assert inv.driver == Driver(version="550.54.14", cuda="12.4")
+    assert inv.gpus == () and inv.unknown == frozenset({"gpus"})
+    assert inv.unavailable == {"gpus": "the NVIDIA driver library crashed (SIGSEGV) during gpus[3]"}
+
+
+class FakePynvml:
+    """pynvml's surface, raising the real pynvml.NVMLError for chosen calls."""
+
+    def __init__(self, errors: dict[str, int]) -> None:
+        import pynvml
+
+        self.errors = {name: pynvml.NVMLError(code) for name, code in errors.items()}
+
+    def _maybe(self, name: str) -> None:
+        if name in self.errors:
+            raise self.errors[name]
+
+    def __getattr__(self, name: str) -> Any:
+        values = {
+            "nvmlInit": None, "nvmlShutdown": None,
+            "nvmlSystemGetDriverVersion": "550.54.14", "nvmlSystemGetCudaDriverVersion_v2": 12040,
+            "nvmlDeviceGetCount": 2, "nvmlDeviceGetName": b"NVIDIA H100 80GB HBM3",
+            "nvmlDeviceGetMemoryInfo": SimpleNamespace(total=81559 << 20, free=80000 << 20),
+            "nvmlDeviceGetCudaComputeCapability": (9, 0),
+        }
+
+        def call(*args: Any) -> Any:
+            self._maybe(name)
+            if name == "nvmlDeviceGetHandleByIndex":
+                self._maybe(f"{name}:{args[0]}")
+                return args[0]
+            return values[name]
+        return call
+
+
+@pytest.mark.parametrize(("errors", "expected"), [
+    ({"nvmlInit": 12}, {"driver": "NVML library not found (libnvidia-ml.so.1): no NVIDIA "
+                                   "driver installed or not visible"}),
+    ({"nvmlInit": 9}, {"driver": "NVIDIA driver not loaded (is the kernel module installed and "
+                                 "loaded?)"}),
+    ({"nvmlInit": 4}, {"driver": "no permission to access the NVIDIA device files"}),
+    ({"nvmlDeviceGetHandleByIndex:1": 15}, {"gpus[1]": "NVML error: GPU is lost"}),
+    ({"nvmlSystemGetCudaDriverVersion_v2": 3, "nvmlSystemGetCudaDriverVersion": 3},
+     {"driver.cuda": "NVML error: Not Supported"}),
+])
+def test_adapter_maps_real_nvml_errors(errors: dict[str, int], expected: dict[str, str]) -> None:
+    inv = read_inventory(PynvmlApi(FakePynvml(errors)))
+    assert inv.unavailable == expected
+
+
+def test_adapter_memory_not_supported_is_unknown() -> None:
+    inv = read_inventory(PynvmlApi(FakePynvml({"nvmlDeviceGetMemoryInfo": 3})))
+    assert inv.gpus[0] == Gpu(index=0, name="NVIDIA H100 80GB HBM3", memory_total_mib=None,
+                              memory_free_mib=None, compute_capability="9.0")
+    assert inv.unavailable == {}
