@@ -79,7 +79,8 @@ MUTANTS = (
            "return _values(self) == _values(other)", "return True",
            ("tests/test_record.py",)),
     Mutant("schema-verdict-any-string", "vlmdoctor/schemas/report.json",
-           '"enum": ["pass", "fail"]', '"type": "string"',
+           'or a failed probe.",\n          "enum": ["pass", "fail"]',
+           'or a failed probe.",\n          "type": "string"',
            ("tests/schema",)),
 )
 
