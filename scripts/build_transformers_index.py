@@ -26,7 +26,7 @@ from packaging.version import InvalidVersion, Version
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vlmdoctor.tfindex.build import build_index  # noqa: E402
+from vlmdoctor.tfindex.build import build_index, split_index  # noqa: E402
 from vlmdoctor.tfindex.wheelscan import (  # noqa: E402
     PARSER_VERSION,
     FileFacts,
@@ -100,9 +100,12 @@ def main() -> None:
     for n, version in enumerate(versions, 1):
         scans[version] = scanned(wheel_for(version, cache), parsed, memo)
         print(f"[{n}/{len(versions)}] transformers {version}", file=sys.stderr, flush=True)
-    data = build_index(scans)
-    args.out.write_bytes(data)
-    print(f"wrote {args.out} ({len(data)} bytes, {len(versions)} releases "
+    head, names = split_index(build_index(scans))
+    args.out.write_bytes(head)
+    names_out = args.out.with_name("transformers-names.json.gz")
+    names_out.write_bytes(names)
+    data = head + names
+    print(f"wrote {args.out} and {names_out.name} ({len(data)} bytes, {len(versions)} releases "
           f"{versions[0]}..{versions[-1]}) in {time.perf_counter() - start:.0f} s")
 
 

@@ -33,7 +33,7 @@ def planning(knowledge: Knowledge) -> ExtraStage:
             unplannable,
         )
 
-        variants = tuple(c for c in knowledge.catalogue.cards if c.family == card.family)
+        variants = knowledge.catalogue.family(card.family)
         pixels = snapshot.env.get("MAX_PIXELS", "")  # what qwen-vl-utils / ms-swift will use
         plan = make_plan(PlanRequest(card=card, gpus=gpus_from_snapshot(snapshot),
                                      dtype=None if dtype == "auto" else dtype,

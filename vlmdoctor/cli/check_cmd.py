@@ -46,7 +46,7 @@ def command(ctx: click.Context, model: str | None, dtype: str, from_report: str 
             output: str | None, fail_on: str, no_probe: bool, probe_timeout: float,
             python: str | None, rules_dir: str | None) -> None:
     """Check this environment (or a saved report) for a model; print findings with fixes."""
-    knowledge = load_knowledge(rules_dir)
+    knowledge = load_knowledge(rules_dir, gate=True)
     probe_stage: ExtraStage | None = None
     saved = read_saved(from_report) if from_report is not None else None
     if saved is not None:

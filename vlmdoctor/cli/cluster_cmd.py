@@ -59,7 +59,7 @@ def check(model: str | None, dtype: str, backend: str, timeout: float, golden: s
     from vlmdoctor.stages import planning, probing
 
     launch = detect(os.environ)  # outside a launcher: exit 2 before any work
-    knowledge = load_knowledge(rules_dir)
+    knowledge = load_knowledge(rules_dir, gate=True)
     table = load_drift_table(knowledge.root)
     golden_report = _read_report(golden) if golden else None
     local = run_check(CheckRequest(model=model, dtype=dtype, fail_on=fail_on), knowledge,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-import traceback
 
 import click
 
@@ -105,6 +104,8 @@ def _run(group: click.Group, argv: list[str] | None) -> int:
 def _internal(exc: Exception) -> int:
     """The internal-error contract: exit 3, one redacted line (a traceback on request)."""
     if os.environ.get("VLMDOCTOR_DEBUG"):
+        import traceback
+
         traceback.print_exc()
     _say(f"{type(exc).__name__}: {exc} "
          "(set VLMDOCTOR_DEBUG=1 for a traceback, and please report it)", "internal error")

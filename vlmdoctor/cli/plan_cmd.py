@@ -86,7 +86,7 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
         card=card, gpus=found, excluded=excluded, dtype=resolved_dtype(dtype), context=context,
         batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
-        variants=tuple(c for c in catalogue.cards if c.family == card.family),
+        variants=catalogue.family(card.family),
     )
     plan = make_plan(request)
     code = 1 if plan.sized and not plan.fits else 0

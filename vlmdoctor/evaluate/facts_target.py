@@ -164,8 +164,10 @@ def _transformers_unmet(ctx: Context, _: str) -> Any:
     from vlmdoctor.evaluate.facts_code import index_or_none, model_types
     from vlmdoctor.evaluate.transformers_window import combine, index_parts
 
-    index = index_or_none()
-    parts = index_parts(index, found, model_types(ctx), ctx.code)
+    types = model_types(ctx)
+    # The index only speaks to model types and code imports: without either, skip loading it.
+    index = index_or_none() if types or ctx.code else None
+    parts = index_parts(index, found, types, ctx.code)
     return combine(ctx.card.requirements.for_package("transformers"), found, parts, index)
 
 

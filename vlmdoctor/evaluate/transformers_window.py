@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion
 
 from vlmdoctor.knowledge.cards import PackageRequirement
-from vlmdoctor.modelcode.scan import CodeScan
-from vlmdoctor.tfindex.index import TransformersIndex
+
+if TYPE_CHECKING:  # annotations only: neither loads unless there is code or a model type
+    from vlmdoctor.modelcode.scan import CodeScan
+    from vlmdoctor.tfindex.index import TransformersIndex
 
 _FIX_SPEC = re.compile(r"'transformers([<>=!~][^']*)'")
 _TAG = "https://github.com/huggingface/transformers/blob/v{}/src/transformers/{}"

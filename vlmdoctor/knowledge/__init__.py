@@ -42,7 +42,12 @@ def default_rules_dir() -> Path:
                      f"and {package.parent / 'rules'}); reinstall vlmdoctor")
 
 
-def load_knowledge(rules_dir: Path | str | None = None) -> Knowledge:
+def load_knowledge(rules_dir: Path | str | None = None, gate: bool = False) -> Knowledge:
+    """The rule base. ``gate=True`` leaves out the failure table (rules/failures.yaml:
+    explain's symptom rules and the probe's classification) and reads model cards only when
+    a name they declare is looked up: that is the pre-job gate's load (`check` gives no error
+    text, so those rules cannot fire there; compiling their patterns and validating every
+    card cost the gate ~60 ms)."""
     from vlmdoctor.knowledge.catalogue import Catalogue, load_catalogue
     from vlmdoctor.knowledge.failures import load_failures
     from vlmdoctor.knowledge.rules import load_rules
@@ -63,21 +68,22 @@ def load_knowledge(rules_dir: Path | str | None = None) -> Knowledge:
     models = root / "models"
     rules = load_rules(root / "checks", base)
     failures_path = root / "failures.yaml"
-    failures = None
-    if failures_path.is_file():
-        failures = load_failures(failures_path, _show(failures_path, base))
+    table = None
+    if not gate and failures_path.is_file():
+        table = load_failures(failures_path, _show(failures_path, base))
         ids = {r.id for r in rules}
-        clash = next((r.id for r in failures.explain_rules() if r.id in ids), None)
+        clash = next((r.id for r in table.explain_rules() if r.id in ids), None)
         if clash:
             raise RuleError(_show(failures_path, base), f"rule {clash}",
                             "duplicate rule id (also in checks/)")
-        rules += failures.explain_rules()
+        rules += table.explain_rules()
     return Knowledge(
         rules=rules,
-        catalogue=load_catalogue(models, base) if models.is_dir() else Catalogue(()),
+        catalogue=load_catalogue(models, base, lazy=gate) if models.is_dir()
+        else Catalogue(()),
         tables=tables,
         root=root,
-        failures=failures,
+        failures=table,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from vlmdoctor.errors import InputError, RuleError
 from vlmdoctor.knowledge.cards import ModelCard, parse_family_file
@@ -14,6 +15,41 @@ from vlmdoctor.yamlio import load_yaml
 
 def _squash(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+class _Family:
+    """One family file as loaded (parsed YAML, not yet validated) and the names it declares."""
+
+    __slots__ = ("cards", "family", "ids", "raw", "shown")
+
+    def __init__(self, shown: str, raw: Any) -> None:
+        self.shown, self.raw = shown, raw
+        family = raw.get("family") if isinstance(raw, dict) else None
+        self.family = family.get("id") if isinstance(family, dict) else None
+        self.ids: dict[str, str] = {}  # lowered name -> model id, from the raw entries
+        models = raw.get("models") if isinstance(raw, dict) else None
+        for model in models if isinstance(models, list) else ():
+            if not isinstance(model, dict) or not isinstance(model.get("id"), str):
+                continue
+            names = [model["id"], model.get("name"), *_strs(model.get("aliases")),
+                     *_strs(model.get("hf_repos"))]
+            self.ids.update((n.lower(), model["id"]) for n in names if isinstance(n, str))
+        self.cards: tuple[ModelCard, ...] | None = None
+
+    def parse(self) -> tuple[ModelCard, ...]:
+        if self.cards is None:
+            try:
+                self.cards = parse_family_file(self.raw, self.shown)
+            except SchemaError as exc:
+                raise RuleError(self.shown, exc.path, exc.problem) from None
+        return self.cards
+
+    def may_name(self, wanted: str, squashed: str) -> bool:
+        return wanted in self.ids or any(_squash(n) == squashed for n in self.ids)
+
+
+def _strs(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 @record
@@ -41,6 +77,10 @@ class Catalogue:
             raise InputError(f"model {name!r} is ambiguous: it names {ids}")
         return None
 
+    def family(self, family: str) -> tuple[ModelCard, ...]:
+        """Every card of one family (the planner's variants)."""
+        return tuple(c for c in self.cards if c.family == family)
+
     def suggestions(self, name: str) -> tuple[str, ...]:
         """Up to three catalogue ids closest to ``name``."""
         lowered = {n.lower(): c.id for c in self.cards for n in c.names()}
@@ -58,17 +98,51 @@ class Catalogue:
         return f" (did you mean: {', '.join(ids)}?)" if ids else ""
 
 
-def load_catalogue(directory: Path, display_root: Path | None = None) -> Catalogue:
+class LazyCatalogue(Catalogue):
+    """The catalogue for the pre-job gate: a family file is validated and built only when a
+    name it declares is looked up (or when every card is asked for), so the gate does not
+    pay for a hundred cards to check one model. `vlmdoctor models`, `rules` and the docs
+    load the whole catalogue eagerly, so a malformed card still fails there."""
+
+    _families: tuple[_Family, ...]
+
+    def __init__(self, families: tuple[_Family, ...]) -> None:
+        object.__setattr__(self, "_families", families)
+
+    @property
+    def cards(self) -> tuple[ModelCard, ...]:
+        return tuple(c for family in self._families for c in family.parse())
+
+    def find(self, name: str) -> ModelCard | None:
+        wanted = name.strip().lower()
+        squashed = _squash(wanted)
+        subset = [c for family in self._families if family.may_name(wanted, squashed)
+                  for c in family.parse()]
+        return Catalogue(tuple(subset)).find(name)
+
+    def family(self, family: str) -> tuple[ModelCard, ...]:
+        return tuple(c for f in self._families if f.family in (family, None)
+                     for c in f.parse() if c.family == family)
+
+    def suggestions(self, name: str) -> tuple[str, ...]:
+        lowered = {n: i for family in self._families for n, i in family.ids.items()}
+        import difflib  # only for an unknown name
+
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=8, cutoff=0.5)
+        return tuple(dict.fromkeys(lowered[m] for m in close))[:3]
+
+
+def load_catalogue(directory: Path, display_root: Path | None = None,
+                   lazy: bool = False) -> Catalogue:
+    families = tuple(_Family(_display(p, display_root), load_yaml(p, _display(p, display_root)))
+                     for p in sorted(directory.glob("*.yaml")))
+    if lazy:
+        return LazyCatalogue(families)
     cards: list[ModelCard] = []
     seen: dict[str, str] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        shown = _display(path, display_root)
-        raw = load_yaml(path, shown)
-        try:
-            file_cards = parse_family_file(raw, shown)
-        except SchemaError as exc:
-            raise RuleError(shown, exc.path, exc.problem) from None
-        for card in file_cards:
+    for family in families:
+        shown = family.shown
+        for card in family.parse():
             for alias in card.names():
                 key = alias.lower()
                 if key in seen and seen[key] != card.id:

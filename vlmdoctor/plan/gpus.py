@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
@@ -89,6 +88,8 @@ def _lookup(token: str, spec: str) -> tuple[str, int, str | None]:
         choices = " or ".join(AMBIGUOUS[canon])
         raise InputError(f"--gpus {spec!r}: {token!r} comes in several sizes; write {choices}")
     known = [*GPU_TABLE, *AMBIGUOUS]
+    import difflib  # only for a name that matched nothing
+
     close = difflib.get_close_matches(canon, known, n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise InputError(f"--gpus {spec!r}: unknown GPU {token!r}{hint}; "

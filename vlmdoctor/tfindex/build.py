@@ -7,7 +7,8 @@ Format (gzip of compact JSON, keys sorted, gzip header without time or file name
      "model_types": {"llava": "14-142", ...},          # release positions that register it
      "modules": {"transformers.cache_utils": ["16-142", "{\\"DynamicCache\\":\\"16-142\\",...}"]}}
 
-A module's names are a JSON object in a string (decoded on demand). A range string lists inclusive position spans into ``releases``: ``"3-9,12-142"``; a single
+A module's names are a JSON object in a string (decoded on demand). ``split_index`` writes
+it as two files, so that most model checks read only the small head. A range string lists inclusive position spans into ``releases``: ``"3-9,12-142"``; a single
 release is ``"7"``. Used by ``scripts/build_transformers_index.py``; read by ``index.py``.
 """
 
@@ -51,7 +52,21 @@ def build_index(scans: Mapping[str, Scanned]) -> bytes:
                                                     for n, q in name_at[m].items()})]
                     for m, p in module_at.items()},
     }
-    text = _compact(document)
+    return _gz(_compact(document))
+
+
+def split_index(data: bytes) -> tuple[bytes, bytes]:
+    """The index as two files: the head (releases, model types, module ranges; small, read
+    by every model check) and the names (read only when a model's code imports from
+    transformers). Deterministic, like ``build_index``."""
+    document = json.loads(gzip.decompress(data))
+    modules = document.pop("modules")
+    document["modules"] = {m: [entry[0]] for m, entry in modules.items()}
+    names = {m: entry[1] for m, entry in modules.items()}
+    return _gz(_compact(document)), _gz(_compact(names))
+
+
+def _gz(text: str) -> bytes:
     return gzip.compress(text.encode("ascii"), compresslevel=9, mtime=0)
 
 

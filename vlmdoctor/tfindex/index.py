@@ -21,6 +21,7 @@ from vlmdoctor.errors import InputError
 from vlmdoctor.tfindex.ranges import FORMAT, decode_ranges
 
 INDEX_FILE = Path("data") / "transformers-index.json.gz"
+NAMES_FILE = Path("data") / "transformers-names.json.gz"  # module -> names, read on demand
 Span = tuple[int, int]
 
 
@@ -31,6 +32,9 @@ class TransformersIndex:
     modules: Mapping[str, tuple[str, str]]  # module -> (its ranges, JSON of name -> ranges)
     _parsed: tuple[Version, ...] = field(default=(), repr=False, compare=False)
     _names: dict[str, Mapping[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    # A split index (the head without the names): where the names are, read on first use.
+    names_file: Optional[Path] = field(default=None, repr=False, compare=False)
+    _names_doc: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def newest(self) -> str:
@@ -60,8 +64,14 @@ class TransformersIndex:
         """Name -> range string for one module, decoded on first use."""
         if module not in self._names:
             entry = self.modules.get(module)
-            self._names[module] = json.loads(entry[1]) if entry else {}
+            text = (entry[1] or self._split_names().get(module, "{}")) if entry else "{}"
+            self._names[module] = json.loads(text)
         return self._names[module]
+
+    def _split_names(self) -> Mapping[str, str]:
+        if not self._names_doc and self.names_file is not None:
+            self._names_doc.update(_read_gz(self.names_file, "transformers names"))
+        return self._names_doc
 
     def name_spans(self, module: str, name: str) -> list[Span]:
         text = self.names(module).get(name)
@@ -98,7 +108,8 @@ def _same_line(wanted: Version, newest: Version) -> bool:
     return wanted.release[:2] == newest.release[:2]
 
 
-def from_document(document: Mapping[str, Any]) -> TransformersIndex:
+def from_document(document: Mapping[str, Any],
+                  names_file: Optional[Path] = None) -> TransformersIndex:
     if document.get("format") != FORMAT:
         raise InputError(f"transformers index: format {document.get('format')!r}, "
                          f"expected {FORMAT}; rebuild it with scripts/build_transformers_index.py")
@@ -106,9 +117,21 @@ def from_document(document: Mapping[str, Any]) -> TransformersIndex:
     return TransformersIndex(
         releases=releases,
         model_types=document["model_types"],
-        modules={m: (entry[0], entry[1]) for m, entry in document["modules"].items()},
+        modules={m: (entry[0], entry[1] if len(entry) > 1 else "")
+                 for m, entry in document["modules"].items()},
         _parsed=tuple(Version(r) for r in releases),
+        names_file=names_file,
     )
+
+
+def _read_gz(path: Path, what: str) -> dict[str, Any]:
+    try:
+        document = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read the {what} index ({exc})") from None
+    if not isinstance(document, dict):
+        raise InputError(f"{path}: the {what} index is not a JSON object")
+    return document
 
 
 @lru_cache(maxsize=4)
@@ -116,8 +139,5 @@ def load_index(path: Optional[Path] = None) -> TransformersIndex:
     if path is None:
         from vlmdoctor.knowledge import default_rules_dir
         path = default_rules_dir() / INDEX_FILE
-    try:
-        document = json.loads(gzip.decompress(path.read_bytes()))
-    except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: cannot read the transformers index ({exc})") from None
-    return from_document(document)
+    names = path.parent / NAMES_FILE.name
+    return from_document(_read_gz(path, "transformers"), names if names.exists() else None)
