@@ -99,3 +99,23 @@ def test_index_bytes_are_deterministic_and_ranges_right(tmp_path: Path) -> None:
 def test_range_encoding_round_trips() -> None:
     assert encode_ranges([5, 1, 2, 3, 9, 10]) == "1-3,5,9-10"
     assert decode_ranges("1-3,5,9-10") == [(1, 3), (5, 5), (9, 10)]
+
+
+def test_the_split_index_answers_as_the_whole_one(tmp_path: Path) -> None:
+    """The committed index is two files: a small head, and the names read on first use."""
+    from vlmdoctor.tfindex.build import split_index
+    from vlmdoctor.tfindex.index import load_index
+
+    old, new = _wheels(tmp_path)
+    whole = build_index({"4.30.0": scan_wheel(old), "5.0.0": scan_wheel(new)})
+    head, names = split_index(whole)
+    assert split_index(whole) == (head, names)  # deterministic
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "transformers-index.json.gz").write_bytes(head)
+    (tmp_path / "data" / "transformers-names.json.gz").write_bytes(names)
+    split = load_index(tmp_path / "data" / "transformers-index.json.gz")
+    full = from_document(json.loads(gzip.decompress(whole)))
+    assert split._names_doc == {}  # nothing read yet
+    for module in full.modules:
+        assert split.names(module) == full.names(module)
+    assert split._names_doc != {}

@@ -1,0 +1,68 @@
+"""The gate's catalogue reads a family file only when a name it declares is looked up, and
+answers exactly as the eager catalogue does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vlmdoctor.errors import InputError
+from vlmdoctor.knowledge import load_knowledge
+from vlmdoctor.knowledge.catalogue import LazyCatalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+EAGER = load_knowledge(ROOT / "rules").catalogue
+
+
+def lazy() -> LazyCatalogue:
+    catalogue = load_knowledge(ROOT / "rules", gate=True).catalogue
+    assert isinstance(catalogue, LazyCatalogue)
+    return catalogue
+
+
+def outcome(catalogue: object, name: str) -> object:
+    try:
+        return catalogue.find(name)  # type: ignore[attr-defined]
+    except InputError as exc:  # an ambiguous name: the same message either way
+        return str(exc)
+
+
+def test_every_name_resolves_to_the_same_card() -> None:
+    gate = lazy()
+    for card in EAGER.cards:
+        for name in card.names():
+            assert gate.find(name) == card, name
+            loose = name.upper().replace("-", "_")  # found by the squashed spelling
+            assert outcome(gate, loose) == outcome(EAGER, loose), loose
+
+
+def test_only_the_named_family_is_parsed() -> None:
+    gate = lazy()
+    assert gate.find("YanweiLi/MGM-34B") is not None
+    parsed = [f.shown for f in gate._families if f.cards is not None]
+    assert parsed == ["rules/models/minigemini.yaml"]
+
+
+def test_unknown_names_suggestions_and_families_agree() -> None:
+    gate = lazy()
+    assert gate.find("no-such-model") is None
+    assert gate.suggestions("qwen2-vl-7") == EAGER.suggestions("qwen2-vl-7")
+    assert gate.family("internvl") == EAGER.family("internvl")
+    assert gate.cards == EAGER.cards
+    with pytest.raises(InputError, match="unknown model 'nope'"):
+        gate.resolve("nope")
+
+
+def test_a_malformed_family_fails_when_it_is_read(tmp_path: Path) -> None:
+    root = tmp_path / "rules"
+    (root / "checks").mkdir(parents=True)
+    (root / "models").mkdir()
+    (root / "data").mkdir()
+    (root / "data" / "cuda.yaml").write_text((ROOT / "rules/data/cuda.yaml").read_text())
+    (root / "models" / "demo.yaml").write_text(
+        "schema_version: 1\nfamily: {id: demo, name: Demo}\nmodels:\n"
+        "  - {id: demo-7b, name: Demo-7B, sources: [x], native_dtyp: bf16}\n")
+    gate = load_knowledge(root, gate=True).catalogue
+    with pytest.raises(InputError, match="native_dtyp: unknown key"):
+        gate.find("demo-7b")
