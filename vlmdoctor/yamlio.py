@@ -59,6 +59,26 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     return data
 
 
+def load_derived(paths: list[Path], tag: str, build: Any) -> Any:
+    """``build()`` (JSON data derived from the files ``paths``), cached like parsed YAML:
+    keyed by every file's path, size and mtime, so any change to any file rebuilds it."""
+    root = cache_dir()
+    if root is None:
+        return build()
+    try:
+        key = "\0".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                        for p in paths)
+    except OSError:
+        return build()
+    cached = root / f"{tag}-{zlib.crc32(key.encode()):08x}-{len(paths)}.json"
+    entry = _read_entry(cached)
+    if isinstance(entry, dict) and entry.get("source") == key and "data" in entry:
+        return entry["data"]
+    data = build()
+    _store(cached, {"source": key, "data": data})
+    return data
+
+
 def _read_entry(cached: Path) -> Any:
     """The cache entry, or None for anything but a readable regular file holding JSON."""
     try:

@@ -66,3 +66,26 @@ def test_a_malformed_family_fails_when_it_is_read(tmp_path: Path) -> None:
     gate = load_knowledge(root, gate=True).catalogue
     with pytest.raises(InputError, match="native_dtyp: unknown key"):
         gate.find("demo-7b")
+
+
+def test_the_names_summary_is_cached_and_follows_the_files(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("VLMDOCTOR_NO_CACHE", raising=False)
+    rules = tmp_path / "rules"
+    import shutil
+
+    shutil.copytree(ROOT / "rules", rules)
+    lazy_first = load_knowledge(rules, gate=True).catalogue
+    again = load_knowledge(rules, gate=True).catalogue
+    assert isinstance(again, LazyCatalogue)
+    assert all(f.raw is None for f in again._families)  # names came from the summary
+    assert again.find("qwen2-vl-7b-instruct") == lazy_first.find("qwen2-vl-7b-instruct")
+    family = rules / "models" / "minigemini.yaml"
+    family.write_text(family.read_text().replace("mgm-34b", "mgm-34b-renamed"))
+    changed = load_knowledge(rules, gate=True).catalogue
+    assert changed.find("mgm-34b-renamed") is not None and changed.find("mgm-34b") is None
+    for entry in (tmp_path / "cache").rglob("catalogue-names-*.json"):
+        entry.write_text('{"source": "x", "data": [1, 2]}')  # a broken entry: rebuilt
+    assert load_knowledge(rules, gate=True).catalogue.find("mgm-34b-renamed") is not None

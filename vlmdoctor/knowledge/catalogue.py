@@ -10,7 +10,7 @@ from vlmdoctor.errors import InputError, RuleError
 from vlmdoctor.knowledge.cards import ModelCard, parse_family_file
 from vlmdoctor.knowledge.schema import SchemaError
 from vlmdoctor.record import record
-from vlmdoctor.yamlio import load_yaml
+from vlmdoctor.yamlio import load_derived, load_yaml
 
 
 def _squash(name: str) -> str:
@@ -20,13 +20,20 @@ def _squash(name: str) -> str:
 class _Family:
     """One family file as loaded (parsed YAML, not yet validated) and the names it declares."""
 
-    __slots__ = ("cards", "family", "ids", "raw", "shown")
+    __slots__ = ("cards", "family", "ids", "path", "raw", "shown")
 
-    def __init__(self, shown: str, raw: Any) -> None:
-        self.shown, self.raw = shown, raw
+    def __init__(self, shown: str, path: Path, raw: Any = None,
+                 summary: dict[str, Any] | None = None) -> None:
+        """From the parsed file (``raw``), or from its cached ``summary`` (names and
+        family id), in which case the file is read only when a card is needed."""
+        self.shown, self.path, self.raw = shown, path, raw
+        self.cards: tuple[ModelCard, ...] | None = None
+        self.ids: dict[str, str] = {}  # lowered name -> model id, from the raw entries
+        if summary is not None:
+            self.family, self.ids = summary["family"], summary["ids"]
+            return
         family = raw.get("family") if isinstance(raw, dict) else None
         self.family = family.get("id") if isinstance(family, dict) else None
-        self.ids: dict[str, str] = {}  # lowered name -> model id, from the raw entries
         models = raw.get("models") if isinstance(raw, dict) else None
         for model in models if isinstance(models, list) else ():
             if not isinstance(model, dict) or not isinstance(model.get("id"), str):
@@ -34,10 +41,14 @@ class _Family:
             names = [model["id"], model.get("name"), *_strs(model.get("aliases")),
                      *_strs(model.get("hf_repos"))]
             self.ids.update((n.lower(), model["id"]) for n in names if isinstance(n, str))
-        self.cards: tuple[ModelCard, ...] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {"family": self.family, "ids": self.ids}
 
     def parse(self) -> tuple[ModelCard, ...]:
         if self.cards is None:
+            if self.raw is None:
+                self.raw = load_yaml(self.path, self.shown)
             try:
                 self.cards = parse_family_file(self.raw, self.shown)
             except SchemaError as exc:
@@ -134,8 +145,16 @@ class LazyCatalogue(Catalogue):
 
 def load_catalogue(directory: Path, display_root: Path | None = None,
                    lazy: bool = False) -> Catalogue:
-    families = tuple(_Family(_display(p, display_root), load_yaml(p, _display(p, display_root)))
-                     for p in sorted(directory.glob("*.yaml")))
+    paths = sorted(directory.glob("*.yaml"))
+    if lazy:  # one cached summary of every file's names, then each file only on demand
+        summaries = load_derived(paths, "catalogue-names", lambda: [
+            _Family(_display(p, display_root), p, load_yaml(p, _display(p, display_root)))
+            .summary() for p in paths])
+        if _well_formed(summaries, len(paths)):
+            return LazyCatalogue(tuple(_Family(_display(p, display_root), p, summary=s)
+                                       for p, s in zip(paths, summaries)))
+    families = tuple(_Family(_display(p, display_root), p, load_yaml(p, _display(p, display_root)))
+                     for p in paths)
     if lazy:
         return LazyCatalogue(families)
     cards: list[ModelCard] = []
@@ -151,6 +170,13 @@ def load_catalogue(directory: Path, display_root: Path | None = None,
                 seen[key] = card.id
             cards.append(card)
     return Catalogue(tuple(cards))
+
+
+def _well_formed(summaries: Any, count: int) -> bool:
+    return (isinstance(summaries, list) and len(summaries) == count and all(
+        isinstance(s, dict) and isinstance(s.get("ids"), dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in s["ids"].items())
+        and (s.get("family") is None or isinstance(s.get("family"), str)) for s in summaries))
 
 
 def _display(path: Path, root: Path | None) -> str:
