@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.collect.nvml import NVML_TIMEOUT_S, Inventory, decode_cuda_version
 from vlmdoctor.exitstatus import signal_name
 from vlmdoctor.snapshot import Driver, Gpu
+
+if TYPE_CHECKING:
+    import subprocess
 
 LIBRARY = "libnvidia-ml.so.1"
 NOT_FOUND = ("NVML library not found (libnvidia-ml.so.1): "
@@ -59,6 +61,8 @@ def timeout_from_env() -> float:
 def read_inventory_isolated(timeout: float | None = None) -> Inventory:
     if not library_present():
         return Inventory(driver=None, unavailable={"driver": NOT_FOUND})
+    import subprocess  # only with a driver library to read: the gate without one skips it
+
     limit = timeout_from_env() if timeout is None else timeout
     package_parent = str(Path(__file__).resolve().parent.parent.parent)
     paths = [package_parent, *[p for p in sys.path if p]]
