@@ -125,7 +125,9 @@ def test_no_library_no_child(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("no child may start when there is no NVML library")
 
     monkeypatch.setattr(nvml_isolated, "library_present", lambda: False)
-    monkeypatch.setattr(nvml_isolated.subprocess, "Popen", no_child)
+    import subprocess  # the module imports it only when it starts a child
+
+    monkeypatch.setattr(subprocess, "Popen", no_child)
     inv = nvml_isolated.read_inventory_isolated()
     assert inv.driver is None and inv.unavailable == {"driver": nvml_isolated.NOT_FOUND}
 
