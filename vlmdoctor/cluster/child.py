@@ -19,16 +19,17 @@ import json
 import os
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 FAULTS_ENV = "VLMDOCTOR_CLUSTER_FAULTS"  # test hook: "RANK:fault[,RANK:fault...]"
 _POLL = 0.05
 
 
-def _faults(rank: int) -> Dict[str, str]:
-    """This rank's injected faults (tests only): late=SECONDS, crash=LAYER, ifname=NAME."""
+def faults_for(rank: int, environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """This rank's injected faults (tests only). In the child: late=SECONDS, crash=LAYER,
+    ifname=NAME; in the gate process: host=NAME, pkg.NAME=VERSION."""
     found: Dict[str, str] = {}
-    for item in os.environ.get(FAULTS_ENV, "").split(","):
+    for item in (os.environ if environ is None else environ).get(FAULTS_ENV, "").split(","):
         who, _, what = item.strip().partition(":")
         if who == str(rank) and what:
             key, _, value = what.partition("=")
@@ -182,7 +183,7 @@ def _nccl_body(spec: Dict[str, Any]) -> Callable[[Any], Dict[str, Any]]:
 def run(spec: Dict[str, Any], out: str) -> int:
     t_start = time.monotonic()  # the join window counts from here: importing torch is in it
     rank, world = int(spec["rank"]), int(spec["world_size"])
-    faults = _faults(rank)
+    faults = faults_for(rank)
     rec = Recorder(out, {"rank": rank, "world_size": world, "nodes": {}, "missing_ranks": []})
     layer = rec.start("store")
     if "late" in faults:

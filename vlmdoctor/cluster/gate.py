@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from vlmdoctor.cluster.child import FAULTS_ENV
+from vlmdoctor.cluster.child import faults_for
 from vlmdoctor.cluster.drift import NodeView, analyse, clock_entry
 from vlmdoctor.cluster.findings import drift_findings, layer_findings
 from vlmdoctor.cluster.launch import Launch
@@ -41,7 +41,7 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
           environ: Mapping[str, str] = os.environ,
           child: ChildRunner | None = None, hostname: str | None = None) -> Report:
     t0 = time.monotonic()
-    host = hostname or _fault(environ, launch.rank, "host") or socket.gethostname()
+    host = hostname or faults_for(launch.rank, environ).get("host") or socket.gethostname()
     payload = {"host": host, "rank": launch.rank, "report": _faulted(local.to_dict(), launch,
                                                                       environ)}
     budget = Budget(options.timeout)
@@ -150,13 +150,10 @@ def _faulted(report: dict[str, Any], launch: Launch, environ: Mapping[str, str]
              ) -> dict[str, Any]:
     """Test hook: ``RANK:pkg.NAME=VERSION`` in VLMDOCTOR_CLUSTER_FAULTS changes what this
     rank reports for one package (simulates a node with a different install)."""
-    for item in environ.get(FAULTS_ENV, "").split(","):
-        who, _, what = item.strip().partition(":")
-        if who == str(launch.rank) and what.startswith("pkg."):
-            name, _, version = what[4:].partition("=")
-            packages = report.get("environment", {}).get("packages")
-            if isinstance(packages, dict):
-                packages[name] = version
+    packages = report.get("environment", {}).get("packages")
+    for key, version in faults_for(launch.rank, environ).items():
+        if key.startswith("pkg.") and isinstance(packages, dict):
+            packages[key[4:]] = version
     return report
 
 
@@ -169,16 +166,6 @@ def _crashed(result: ChildResult) -> list[Finding]:
                     "torch install or a native library that does not match this node.",
                     ("python -c 'import torch, torch.distributed as d; print(torch.__version__, "
                      "d.is_available())'",), (), {"returncode": result.returncode})]
-
-
-def _fault(environ: Mapping[str, str], rank: int, name: str) -> str | None:
-    """Test hook: ``RANK:host=NAME`` makes a rank report another host name."""
-    for item in environ.get(FAULTS_ENV, "").split(","):
-        who, _, what = item.strip().partition(":")
-        key, _, value = what.partition("=")
-        if who == str(rank) and key == name and value:
-            return value
-    return None
 
 
 def _died(result: ChildResult) -> str:

@@ -8,11 +8,9 @@ after every step, so a kill still tells which layer was running.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from vlmdoctor.cluster.launch import Launch
+from vlmdoctor.procgroup import stop_group
 
 CHILD_MODULE = "vlmdoctor.cluster.child"
 GRACE_SECONDS = 2.0
@@ -84,23 +83,11 @@ def run_child(spec: Mapping[str, Any], deadline: float, python: str = sys.execut
             except subprocess.TimeoutExpired:
                 timed_out = True
             finally:
-                _kill_group(proc)
+                stop_group(proc, graceful=True, grace=GRACE_SECONDS)
         return ChildResult(_read_json(out_path), timed_out, proc.returncode,
                            _tail(errors_path), round(time.monotonic() - t0, 3))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    for sig in (signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=GRACE_SECONDS)
-        if sig == signal.SIGTERM and proc.poll() is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
-            return
 
 
 def _read_json(path: str) -> dict[str, Any]:

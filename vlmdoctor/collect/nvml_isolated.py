@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.collect.nvml import NVML_TIMEOUT_S, Inventory, decode_cuda_version
 from vlmdoctor.exitstatus import signal_name
+from vlmdoctor.procgroup import signal_group
 from vlmdoctor.snapshot import Driver, Gpu
 
 if TYPE_CHECKING:
-    import subprocess
+    pass
 
 LIBRARY = "libnvidia-ml.so.1"
 NOT_FOUND = ("NVML library not found (libnvidia-ml.so.1): "
@@ -77,21 +78,14 @@ def read_inventory_isolated(timeout: float | None = None) -> Inventory:
         out, _ = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
         timed_out = True
-        _kill_group(proc)
+        signal_group(proc, signal.SIGKILL)
         out, _ = proc.communicate()
     finally:
         if proc.poll() is None:
-            _kill_group(proc)
+            signal_group(proc, signal.SIGKILL)
             proc.wait()
     return interpret(out[:MAX_OUTPUT].decode("utf-8", "replace"), proc.returncode, timed_out,
                      limit)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _unknown(reason: str) -> Inventory:

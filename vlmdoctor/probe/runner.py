@@ -28,6 +28,7 @@ from vlmdoctor.errors import InputError
 from vlmdoctor.probe.assemble import ChildOutcome, assemble
 from vlmdoctor.probe.model import ProbeRequest, ProbeResult
 from vlmdoctor.probe.protocol import CHILD_MODULE, decode
+from vlmdoctor.procgroup import stop_group
 
 GRACE_SECONDS = 2.0
 MAX_STDOUT_BYTES = 4 << 20
@@ -149,27 +150,6 @@ class _Capture:
                 elapsed=time.monotonic() - self.t0)
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(proc.pid, sig)  # the child leads its own session: pgid == pid
-        elif proc.poll() is None:
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _stop(proc: subprocess.Popen[bytes], graceful: bool) -> None:
-    """End the child's whole process group; stragglers go even when the child exited."""
-    if graceful:
-        _signal_group(proc, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=GRACE_SECONDS)
-    _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=GRACE_SECONDS)
-
-
 @dataclass(frozen=True)
 class _Launch:
     argv: list[str]
@@ -193,7 +173,7 @@ def _execute(launch: _Launch, timeout: float) -> ChildOutcome:
         timed_out = True
     finally:  # also on Ctrl-C or SIGTERM (KeyboardInterrupt): nothing outlives us
         with signals_deferred():
-            _stop(proc, graceful=timed_out or proc.poll() is None)
+            stop_group(proc, graceful=timed_out or proc.poll() is None, grace=GRACE_SECONDS)
     return capture.finish(proc.poll(), timed_out, None)
 
 
