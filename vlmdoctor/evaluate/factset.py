@@ -7,6 +7,7 @@ from vlmdoctor.evaluate import (  # noqa: F401 - registration
     facts_compat,
     facts_extensions,
     facts_files,
+    facts_indexes,
     facts_multigpu,
     facts_stack,
     facts_target,

@@ -1,0 +1,178 @@
+"""`explain` asks the release indexes: which releases have the name an error says is missing.
+
+The questions an error text asks (linear-time patterns, like the failure table's):
+``cannot import name 'X' from 'transformers…'/'torch…'``, ``No module named 'transformers…'/
+'torch…'``, ``module 'transformers…' has no attribute 'X'``, ``model type `Z` … does not
+recognize this architecture`` and ``KeyError: 'Z'`` (only for a ``Z`` the index knows as a
+model type). Each answer names the releases that have it, how the installed release relates
+(added/removed when), and the fix for this snapshot. What the indexes do not know
+(members of classes, keyword arguments) is left to the curated failure table.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from vlmdoctor.errors import InputError
+from vlmdoctor.knowledge.patterns import compile_linear
+
+if TYPE_CHECKING:
+    from vlmdoctor.knowledge.tables import CudaTables
+    from vlmdoctor.snapshot import Snapshot
+
+_PKG = r"((?:transformers|torch)(?:\.[\w.]{1,200})?)"
+PATTERNS = {
+    "name": r"cannot import name '(\w{1,150})' from '" + _PKG + "'",
+    "attribute": r"module '" + _PKG + r"' has no attribute '(\w{1,150})'",
+    "module": r"No module named '" + _PKG + "'",
+    "model_type": r"model type `?(\w{1,100})`? but Transformers does not recognize",
+    "key": r"KeyError: '(\w{1,100})'",
+}
+_COMPILED = {kind: compile_linear(p, f"index question {kind}") for kind, p in PATTERNS.items()}
+MAX_QUESTIONS = 12
+SKIPPED = "explain's release-index answers for {} were not given"
+
+
+def questions(text: str) -> list[tuple[str, str, str]]:
+    """(kind, package, dotted name or model type) in order of appearance, without repeats."""
+    found: list[tuple[int, tuple[str, str, str]]] = []
+    for kind, pattern in _COMPILED.items():
+        for match in pattern.finditer(text):
+            found.append((match.start(), _question(kind, match)))
+            if len(found) > 4 * MAX_QUESTIONS:
+                break
+    out: list[tuple[str, str, str]] = []
+    for _, q in sorted(found):
+        if q not in out:
+            out.append(q)
+    return out[:MAX_QUESTIONS]
+
+
+def _question(kind: str, match: re.Match[str]) -> tuple[str, str, str]:
+    if kind == "name":
+        return "name", _top(match.group(2)), f"{match.group(2)}.{match.group(1)}"
+    if kind == "attribute":
+        return "name", _top(match.group(1)), f"{match.group(1)}.{match.group(2)}"
+    if kind == "module":
+        return "module", _top(match.group(1)), match.group(1)
+    return "model_type", "transformers", match.group(1)
+
+
+def _top(module: str) -> str:
+    return module.split(".")[0]
+
+
+def _load(package: str) -> Any:
+    if package == "torch":
+        from vlmdoctor.evaluate.facts_indexes import torch_index
+
+        index, problem = torch_index()
+        if problem is not None:
+            raise InputError(problem)
+        return index
+    from vlmdoctor.tfindex.index import load_index
+
+    index = load_index()
+    index.names("transformers")  # a broken names file is said here, not half-way
+    return index
+
+
+def unavailable_for_text(text: str) -> list[dict[str, Any]]:
+    out = []
+    for package in dict.fromkeys(p for _, p, _ in questions(text)):
+        try:
+            _load(package)
+        except InputError as exc:
+            out.append({"package": package, "why": str(exc), "skipped": SKIPPED.format(package)})
+    return out
+
+
+def answers(text: str, snapshot: Snapshot, tables: CudaTables) -> list[dict[str, Any]]:
+    out = []
+    for kind, package, name in questions(text):
+        try:
+            index = _load(package)
+        except InputError:
+            continue  # said by index-unavailable
+        spans = _spans(index, kind, name)
+        if spans is None or (kind == "model_type" and not spans):
+            continue  # the index cannot tell (or a KeyError that is no model type)
+        out.append(_answer(index, kind, package, name, spans, snapshot, tables))
+    return out
+
+
+def _spans(index: Any, kind: str, name: str) -> list[tuple[int, int]] | None:
+    from vlmdoctor.torchindex.spans import merge
+
+    if kind == "model_type":
+        return list(index.model_type_spans(name))
+    if kind == "module":
+        parent = name.rpartition(".")[0]
+        spans = list(index.module_spans(name))
+        return spans if spans or index.module_spans(parent) else None
+    module, _, attr = name.rpartition(".")
+    own = index.module_spans(module)
+    if not own:
+        return None
+    if not getattr(index, "names_indexed", lambda _: True)(module):
+        return None  # a module whose names the index does not keep
+    named = list(index.name_spans(module, attr)) + list(index.module_spans(name))
+    return [(max(a, c), min(b, d)) for a, b in merge(named) for c, d in own
+            if max(a, c) <= min(b, d)]
+
+
+def _installed(snapshot: Snapshot, package: str) -> str | None:
+    if package == "torch" and snapshot.torch is not None and snapshot.torch.version:
+        return snapshot.torch.version
+    return snapshot.packages.get(package)
+
+
+def _answer(index: Any, kind: str, package: str, name: str, spans: list[tuple[int, int]],
+            snapshot: Snapshot, tables: CudaTables) -> dict[str, Any]:
+    from vlmdoctor.torchindex.spans import change_text, covers, positions, span_text, window
+
+    releases = tuple(index.releases)
+    found = _installed(snapshot, package)
+    pos = index.position(found) if found else None
+    what = {"model_type": f"model_type '{name}'", "module": f"module {name}"}.get(kind, name)
+    present = span_text(releases, spans)
+    spec, window_releases = window(releases, positions(spans))
+    why = [f"The {package} release index ({releases[0]} to {releases[-1]}, read from the "
+           f"release wheels) has {what} in {package} {present}."]
+    if found is None:
+        why.append(f"{package} is not installed here (or the snapshot does not say which).")
+    elif pos is None:
+        why.append(f"The installed {package} {found} is outside the index, so it cannot say "
+                   f"whether {found} has it.")
+    elif covers(spans, pos):
+        why.append(f"The installed {package} {found} has it: the failing process imported "
+                   f"another {package} (another environment or interpreter).")
+    else:
+        why.append(f"The installed {package} {found} does not.")
+    fix = _fix(package, spec, window_releases, found, pos, spans, snapshot, tables)
+    if spec is None:
+        why.append(f"No {package} release in the index has it: the code that imports it must "
+                   "change (or use the release it was written for).")
+    broken = pos is not None and not covers(spans, pos)
+    return {"import": what, "package": package, "found": found or "", "present": present,
+            "severity": "error" if broken or spec is None else "warning",
+            "change": change_text(package, releases, spans, pos), "spec": spec or "",
+            "fix": fix, "why": " ".join(why)}
+
+
+def _fix(package: str, spec: str | None, window_releases: list[str], found: str | None,
+         pos: int | None, spans: list[tuple[int, int]], snapshot: Snapshot,
+         tables: CudaTables) -> str:
+    from vlmdoctor.torchindex.spans import covers
+
+    if pos is not None and covers(spans, pos):
+        return (f"python -c \"import {package}; print({package}.__version__, "
+                f"{package}.__file__)\"   # run with the failing interpreter")
+    if package == "torch":
+        from vlmdoctor.evaluate.torch_window import window_fix
+
+        return window_fix(snapshot, tables, spec, window_releases)
+    if spec is None:
+        return f"# no indexed {package} release has it: change the code that imports it"
+    return f"pip install '{package}{spec}'"

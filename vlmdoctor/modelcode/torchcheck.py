@@ -1,0 +1,68 @@
+"""What the torch release index says about a model's code: its unguarded imports from torch.
+
+A pure function of (code scans, the torch version, the index). A version the index cannot
+place (newer than its newest release line, older than its first) gives no claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from vlmdoctor.modelcode.scan import CodeScan, ImportSite
+from vlmdoctor.torchindex.index import TorchIndex
+from vlmdoctor.torchindex.spans import Span, change_text, covers, positions, window
+
+# Attributes of torch that the import system also serves, though no file defines them.
+DYNAMIC_MODULES = ("torch.ops", "torch.classes", "torch._C.")
+
+
+def needed(site: ImportSite) -> list[tuple[str, str]]:
+    """(module, name) pairs an import needs; name "" means the module itself."""
+    names = [n for n in site.names if n != "*"]
+    return [(site.module, n) for n in names] or [(site.module, "")]
+
+
+def present_spans(index: TorchIndex, module: str, name: str) -> list[Span] | None:
+    """Releases where the import works; None when the index cannot tell."""
+    if module.startswith(DYNAMIC_MODULES) or module in DYNAMIC_MODULES:
+        return None
+    module_spans = index.module_spans(module)
+    if not name:
+        return module_spans
+    if not module_spans:
+        return []  # the module itself exists in no indexed release
+    if not index.names_indexed(module):
+        return None
+    spans = index.name_spans(module, name)
+    return [(max(a, ma), min(b, mb)) for a, b in spans for ma, mb in module_spans
+            if max(a, ma) <= min(b, mb)]
+
+
+def torch_import_problems(index: TorchIndex, scans: Iterable[CodeScan],
+                          version: str) -> dict[str, Any] | None:
+    """The unguarded torch imports ``version`` cannot satisfy, and the window of all of them."""
+    pos = index.position(version)
+    if pos is None:
+        return None
+    missing: list[dict[str, Any]] = []
+    common = set(range(len(index.releases)))
+    for scan in scans:
+        for site in scan.imports:
+            if site.top != "torch" or site.guard or site.local:
+                continue
+            for module, name in needed(site):
+                spans = present_spans(index, module, name)
+                if spans is None:
+                    continue
+                common &= positions(spans)
+                if not covers(spans, pos):
+                    missing.append({"where": f"{site.file}:{site.line}",
+                                    "import": f"{module}.{name}" if name else module,
+                                    "present": index.span_text(spans),
+                                    "change": change_text("torch", index.releases, spans,
+                                                          pos)})
+    if not missing:
+        return None
+    spec, releases = window(index.releases, common)
+    return {"missing": missing, "spec": spec, "releases": releases}
