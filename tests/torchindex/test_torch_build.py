@@ -16,6 +16,13 @@ from vlmdoctor.torchindex.index import load_index
 from vlmdoctor.torchindex.wheelscan import scan_wheel
 
 INIT_OLD = '''
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from torch.types import TypeOnly
+else:
+    ElseBranch = None
+_tmp = 1
+del _tmp
 __all__ = ["Tensor", "typename"]
 from torch._tensor import Tensor
 from torch._C import *
@@ -37,7 +44,7 @@ def __getattr__(name):
     raise AttributeError(name)
 '''
 FUNCTIONAL = '__all__ = ["einsum", "norm"]\ndef einsum(*a): ...\ndef norm(*a): ...\ndef _hidden(): ...\n'
-C_STUB = "class FloatTensor(Tensor): ...\ndef _private() -> None: ...\nfloat32: dtype = ...\n"
+C_STUB = "from typing import Any\nclass FloatTensor(Tensor): ...\ndef _private() -> None: ...\nfloat32: dtype = ...\n"
 VF_STUB = "def cat(tensors, dim=0): ...\ndef _fused_thing(x): ...\ndef __dunder__(): ...\n"
 SIX = "inf = float('inf')\nstring_classes = (str, bytes)\n"
 
@@ -77,7 +84,10 @@ def test_a_wheel_gives_modules_and_the_names_a_user_can_import(tmp_path: Path) -
     assert old["modules"]["torch._six"] == ["inf", "string_classes"]
     assert "torch._six" not in new["modules"]
     # internals: the module is known, its names are not kept; a header file is no module
-    assert old["bare"] == ["torch._C._VariableFunctions", "torch._inductor.config"]
+    assert old["bare"] == ["torch._C", "torch._C._VariableFunctions", "torch._inductor.config"]
+    # what never exists at run time: TYPE_CHECKING imports, deleted helpers, stub imports
+    assert "TypeOnly" not in names and "_tmp" not in names and "Any" not in names
+    assert "ElseBranch" in names
     assert "torch.include.ATen.core" not in json.dumps(old)
 
 

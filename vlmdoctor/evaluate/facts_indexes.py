@@ -22,7 +22,9 @@ def torch_version(ctx: Context) -> str | None:
 
 
 def imports_torch(ctx: Context) -> bool:
+    """Whether the code imports anything from torch beyond a bare ``import torch``."""
     return any(site.top == "torch" and not site.guard and not site.local
+               and (site.module != "torch" or site.names)
                for scan in ctx.code for site in scan.imports)
 
 
@@ -67,7 +69,7 @@ def _code_torch(ctx: Context, _: str) -> Any:
 def _unavailable(ctx: Context, _: str) -> Any:
     out = []
     if imports_torch(ctx) and torch_version(ctx) is not None:
-        _, problem = torch_index()
+        problem = torch_index()[1]
         if problem is not None:
             out.append({"package": "torch", "why": problem, "skipped": CODE_SKIPPED})
     if ctx.text:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from vlmdoctor.knowledge.tables import CudaTables
     from vlmdoctor.snapshot import Snapshot
 
-_PKG = r"((?:transformers|torch)(?:\.[\w.]{1,200})?)"
+_PKG = r"((?:transformers|torch)(?=[.'])[\w.]{0,200})"
 PATTERNS = {
     "name": r"cannot import name '(\w{1,150})' from '" + _PKG + "'",
     "attribute": r"module '" + _PKG + r"' has no attribute '(\w{1,150})'",
@@ -67,10 +67,10 @@ def _load(package: str) -> Any:
     if package == "torch":
         from vlmdoctor.evaluate.facts_indexes import torch_index
 
-        index, problem = torch_index()
-        if problem is not None:
-            raise InputError(problem)
-        return index
+        found, problem = torch_index()
+        if found is None:
+            raise InputError(problem or "torch index: unavailable")
+        return found
     from vlmdoctor.tfindex.index import load_index
 
     index = load_index()

@@ -56,12 +56,18 @@ def torch_import_problems(index: TorchIndex, scans: Iterable[CodeScan],
                 if spans is None:
                     continue
                 common &= positions(spans)
-                if not covers(spans, pos):
-                    missing.append({"where": f"{site.file}:{site.line}",
-                                    "import": f"{module}.{name}" if name else module,
-                                    "present": index.span_text(spans),
-                                    "change": change_text("torch", index.releases, spans,
-                                                          pos)})
+                if covers(spans, pos):
+                    continue
+                dotted = f"{module}.{name}" if name else module
+                module_spans = index.module_spans(module)
+                if name and not covers(module_spans, pos):
+                    dotted, spans = module, module_spans  # the module is missing: say that
+                where = f"{site.file}:{site.line}"
+                if any(m["import"] == dotted and m["where"] == where for m in missing):
+                    continue
+                missing.append({"where": where, "import": dotted,
+                                "present": index.span_text(spans),
+                                "change": change_text("torch", index.releases, spans, pos)})
     if not missing:
         return None
     spec, releases = window(index.releases, common)

@@ -43,9 +43,9 @@ def build_index(scans: Mapping[str, Scanned]) -> tuple[bytes, bytes]:
                 per_name.setdefault(name, []).append(pos)
     head = {"format": FORMAT, "releases": releases,
             "modules": {m: encode_ranges(p) for m, p in module_at.items()}}
-    names = {m: _compact({n: encode_ranges(q) for n, q in per.items()})
-             for m, per in name_at.items()}
-    return _gz(_compact(head)), _gz(_compact(names))
+    per_module = {m: _compact({n: encode_ranges(q) for n, q in per.items()})
+                  for m, per in name_at.items()}
+    return _gz(_compact(head)), _gz(_compact(per_module))
 
 
 def _gz(text: str) -> bytes:

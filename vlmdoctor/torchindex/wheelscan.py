@@ -19,7 +19,7 @@ from typing import Union
 
 from vlmdoctor.tfindex.astnames import dunder_all, parse, top_level_names
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 # Internals nobody outside torch imports names from: their modules are indexed (so that
 # "No module named" is answered), their names are not (so the names file stays small).
 NAMES_SKIPPED = ("torch/testing/_internal/", "torch/_inductor/", "torch/_decomp/",
@@ -32,7 +32,7 @@ NAMES_SKIPPED = ("torch/testing/_internal/", "torch/_inductor/", "torch/_decomp/
                  "torch/distributed/elastic/", "torch/distributed/pipelining/",
                  "torch/utils/_sympy/", "torch/csrc/", "torch/_logging/", "torch/_custom_op/",
                  "torch/nativert/", "torch/_native/", "torch/onnx/symbolic_",
-                 "torch/_meta_registrations.py", "torch/_C/_VariableFunctions.pyi")
+                 "torch/_meta_registrations.py", "torch/_C/")
 STUBS = "torch/_C/"
 VARIABLE_FUNCTIONS = "torch._C._VariableFunctions"
 
@@ -60,6 +60,10 @@ def module_of(path: str) -> str | None:
 
 
 def names_indexed(path: str) -> bool:
+    """Whether a module's names are kept. The stubs of ``torch._C`` are not: they describe
+    the compiled module only roughly (the names ``torch`` copies from them are kept)."""
+    if path.startswith(STUBS):
+        return False
     return not path.startswith(NAMES_SKIPPED) or path.endswith("/__init__.py")
 
 
@@ -78,9 +82,10 @@ def scan_sources(sources: dict[str, bytes], memo: dict[bytes, FileFacts]) -> Sca
         module = module_of(path)
         if module is None or (module in paths and path.endswith(".pyi")):
             continue  # a .py wins over a stub of the same module
-        key = hashlib.sha1(data).digest()
+        stub = path.endswith(".pyi")
+        key = hashlib.sha1(data + (b"\0stub" if stub else b"")).digest()
         if key not in memo:
-            memo[key] = file_facts(data)
+            memo[key] = file_facts(data, stub=stub)
         facts[module] = memo[key]
         paths[module] = path
     resolver = _Stars(facts, paths)
@@ -133,13 +138,48 @@ class _Stars:
         return ".".join(base + ([target] if target else []))
 
 
-def file_facts(data: bytes) -> FileFacts:
-    tree = parse(data.decode("utf-8", "replace"))
+def file_facts(data: bytes, *, stub: bool = False) -> FileFacts:
+    tree = _runtime_only(parse(data.decode("utf-8", "replace")))
     listed = tuple(dunder_all(tree)) if _defines_all(tree) else None
     names = set(top_level_names(tree)) | set(listed or ()) | _getattr_names(tree)
+    if stub:  # a stub re-exports an import only as ``import X as X`` / ``from m import X as X``
+        names -= {a.asname or a.name.split(".")[0] for node in tree.body
+                  if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names
+                  if a.asname != a.name}
+    names -= _deleted(tree)
     stars = tuple((node.level, node.module or "") for node in _imports(tree)
                   if any(a.name == "*" for a in node.names))
     return frozenset(names), listed, stars
+
+
+class _StripTypeChecking(ast.NodeTransformer):
+    """``if TYPE_CHECKING:`` bodies never run: keep only their ``else``."""
+
+    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt]:
+        test = node.test
+        name = test.id if isinstance(test, ast.Name) else (
+            test.attr if isinstance(test, ast.Attribute) else "")
+        if name == "TYPE_CHECKING":
+            return [self.visit(n) for n in node.orelse]
+        self.generic_visit(node)
+        return node
+
+
+def _runtime_only(tree: ast.Module) -> ast.Module:
+    stripped = _StripTypeChecking().visit(tree)
+    assert isinstance(stripped, ast.Module)
+    return stripped
+
+
+def _deleted(tree: ast.Module) -> set[str]:
+    """Names a module-level ``del`` removes (and does not define again afterwards)."""
+    gone: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Delete):
+            gone |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif gone:
+            gone -= set(top_level_names(ast.Module(body=[node], type_ignores=[])))
+    return gone
 
 
 def _defines_all(tree: ast.Module) -> bool:
