@@ -108,3 +108,17 @@ def test_replay_from_the_report_gives_the_same_findings(tmp_path: Path) -> None:
     code2, out2, _ = run("check", "--no-probe", "--format", "json",
                          "--from-report", str(tmp_path / "report.json"))
     assert (code, json.loads(out)["findings"]) == (code2, json.loads(out2)["findings"])
+
+
+def test_a_star_import_records_what_the_file_reads_but_never_binds(tmp_path: Path) -> None:
+    from vlmdoctor.modelcode.scan import ImportSite, scan_files
+
+    (tmp_path / "m.py").write_text(
+        "from torch import *\nimport os\n\n\ndef f(x, inf=None):\n    y = Tensor\n"
+        "    return os.sep, y, x, cat, inf, len\n")
+    scan = scan_files(tmp_path, [tmp_path / "m.py"], "remote code")
+    [star] = [s for s in scan.imports if "*" in s.names]
+    assert star.star_uses == ("Tensor", "cat")
+    assert ImportSite.from_dict(star.to_dict()) == star
+    [plain] = [s for s in scan.imports if s.module == "os"]
+    assert "star_uses" not in plain.to_dict()

@@ -51,6 +51,11 @@ def torch_import_problems(index: TorchIndex, scans: Iterable[CodeScan],
         for site in scan.imports:
             if site.top != "torch" or site.guard or site.local:
                 continue
+            if "*" in site.names:
+                for record, star in _star_problems(index, scan, site, pos):
+                    common &= positions(star)
+                    if record is not None:
+                        missing.append(record)
             for module, name in needed(site):
                 spans = present_spans(index, module, name)
                 if spans is None:
@@ -72,3 +77,30 @@ def torch_import_problems(index: TorchIndex, scans: Iterable[CodeScan],
         return None
     spec, releases = window(index.releases, common)
     return {"missing": missing, "spec": spec, "releases": releases}
+
+
+def _star_problems(index: TorchIndex, scan: CodeScan, site: ImportSite, pos: int
+                   ) -> Iterable[tuple[dict[str, Any] | None, list[Span]]]:
+    """The names a file reads from ``from torch... import *`` that the star import gives in
+    some releases only. A name another star import in the file may give is left alone."""
+    others = [s for s in scan.imports if s.file == site.file and "*" in s.names and s != site]
+    for name in site.star_uses:
+        spans = index.star_spans(site.module, name)
+        if not spans:
+            continue  # not from this module (or unknown): no claim
+        if any(_may_give(index, other, name, pos) for other in others):
+            continue
+        record = None
+        if not covers(spans, pos):
+            record = {"where": f"{site.file}:{site.line}",
+                      "import": f"{site.module}.{name} (through from {site.module} import *)",
+                      "present": index.span_text(spans),
+                      "change": change_text("torch", index.releases, spans, pos)}
+        yield record, spans
+
+
+def _may_give(index: TorchIndex, other: ImportSite, name: str, pos: int) -> bool:
+    if other.top != "torch":
+        return True  # another package's star import: it may give the name
+    spans = index.star_spans(other.module, name)
+    return spans is None or covers(spans, pos)

@@ -78,6 +78,17 @@ class TorchIndex:
         own = decode_ranges(text) if text else []
         return merge(own + self.module_spans(f"{module}.{name}"))
 
+    def star_spans(self, module: str, name: str) -> list[Span] | None:
+        """Releases where ``from module import *`` gives ``name``; None when unknown."""
+        key = f"{module} *"
+        if key in self._read_names():
+            text = self.names(key).get(name)
+        elif self.names_indexed(module):
+            text = None if name.startswith("_") else self.names(module).get(name)
+        else:
+            return None
+        return decode_ranges(text) if text else []
+
     def span_text(self, spans: list[Span]) -> str:
         return span_text(self.releases, spans)
 

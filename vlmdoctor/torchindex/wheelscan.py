@@ -19,7 +19,7 @@ from typing import Union
 
 from vlmdoctor.tfindex.astnames import dunder_all, parse, top_level_names
 
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 # Internals nobody outside torch imports names from: their modules are indexed (so that
 # "No module named" is answered), their names are not (so the names file stays small).
 NAMES_SKIPPED = ("torch/testing/_internal/", "torch/_inductor/", "torch/_decomp/",
@@ -68,8 +68,9 @@ def names_indexed(path: str) -> bool:
 
 
 def scan_wheel(wheel: Path, memo: dict[bytes, FileFacts] | None = None) -> Scanned:
-    """``{"modules": {module: [names]}, "bare": [module, ...]}``, all sorted: ``bare``
-    modules exist in this release but their names are not indexed."""
+    """``{"modules": {module: [names]}, "bare": [module, ...], "star": {module: [names]}}``,
+    all sorted: ``bare`` modules exist in this release but their names are not indexed;
+    ``star`` is what a star import gives from the modules that define ``__all__``."""
     with zipfile.ZipFile(wheel) as zf:
         sources = {n: zf.read(n) for n in zf.namelist() if module_of(n) is not None}
     return scan_sources(sources, {} if memo is None else memo)
@@ -90,6 +91,7 @@ def scan_sources(sources: dict[str, bytes], memo: dict[bytes, FileFacts]) -> Sca
         paths[module] = path
     resolver = _Stars(facts, paths)
     modules: dict[str, list[str]] = {}
+    star: dict[str, list[str]] = {}  # what ``from module import *`` gives, where __all__ says
     bare: list[str] = []
     for module, path in sorted(paths.items()):
         if not names_indexed(path):
@@ -99,7 +101,19 @@ def scan_sources(sources: dict[str, bytes], memo: dict[bytes, FileFacts]) -> Sca
         if module == "torch" and VARIABLE_FUNCTIONS in facts:
             names |= {n for n in facts[VARIABLE_FUNCTIONS][0] if not n.startswith("__")}
         modules[module] = sorted(names)
-    return {"modules": modules, "bare": bare}
+        listed = facts[module][1]
+        if listed is not None:
+            star[module] = sorted(set(listed) | _copied_into_all(module, facts))
+    return {"modules": modules, "bare": bare, "star": star}
+
+
+def _copied_into_all(module: str, facts: dict[str, FileFacts]) -> set[str]:
+    """``torch`` appends the public names of ``torch._C`` and its ``_VariableFunctions`` to
+    ``__all__`` in loops."""
+    if module != "torch":
+        return set()
+    return {n for stub in ("torch._C", VARIABLE_FUNCTIONS) if stub in facts
+            for n in facts[stub][0] if not n.startswith("_")}
 
 
 class _Stars:
