@@ -23,6 +23,12 @@ else:
     ElseBranch = None
 _tmp = 1
 del _tmp
+if _rocm:
+    from . import _rocm_init
+    del _rocm_init
+__all__.extend(["inf", "nan"])
+inf = nan = 0.0
+PRIVATE_OPS = ("unique_dim",)
 __all__ = ["Tensor", "typename"]
 from torch._tensor import Tensor
 from torch._C import *
@@ -44,8 +50,8 @@ def __getattr__(name):
     raise AttributeError(name)
 '''
 FUNCTIONAL = '__all__ = ["einsum", "norm"]\ndef einsum(*a): ...\ndef norm(*a): ...\ndef _hidden(): ...\n'
-C_STUB = "from typing import Any\nclass FloatTensor(Tensor): ...\ndef _private() -> None: ...\nfloat32: dtype = ...\n"
-VF_STUB = "def cat(tensors, dim=0): ...\ndef _fused_thing(x): ...\ndef __dunder__(): ...\n"
+C_STUB = "from typing import Any, TypeVar\nT = TypeVar(\"T\")\nclass FloatTensor(Tensor): ...\ndef _private() -> None: ...\nfloat32: dtype = ...\n"
+VF_STUB = "def unique_dim(x): ...\ndef cat(tensors, dim=0): ...\ndef _fused_thing(x): ...\ndef __dunder__(): ...\n"
 SIX = "inf = float('inf')\nstring_classes = (str, bytes)\n"
 
 
@@ -88,6 +94,9 @@ def test_a_wheel_gives_modules_and_the_names_a_user_can_import(tmp_path: Path) -
     # what never exists at run time: TYPE_CHECKING imports, deleted helpers, stub imports
     assert "TypeOnly" not in names and "_tmp" not in names and "Any" not in names
     assert "ElseBranch" in names
+    assert not {"_rocm_init", "unique_dim", "T"} & names  # deleted, private op, stub TypeVar
+    assert {"inf", "nan", "Tensor", "typename", "cat", "FloatTensor"} <= set(old["star"]["torch"])
+    assert "_fused_thing" not in old["star"]["torch"]
     assert "torch.include.ATen.core" not in json.dumps(old)
 
 

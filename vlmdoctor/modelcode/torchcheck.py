@@ -35,6 +35,8 @@ def present_spans(index: TorchIndex, module: str, name: str) -> list[Span] | Non
     if not index.names_indexed(module):
         return None
     spans = index.name_spans(module, name)
+    if not spans:
+        return None  # never seen: a name made at run time the index cannot see (no claim)
     return [(max(a, ma), min(b, mb)) for a, b in spans for ma, mb in module_spans
             if max(a, ma) <= min(b, mb)]
 

@@ -19,7 +19,7 @@ from typing import Union
 
 from vlmdoctor.tfindex.astnames import dunder_all, parse, top_level_names
 
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 # Internals nobody outside torch imports names from: their modules are indexed (so that
 # "No module named" is answered), their names are not (so the names file stays small).
 NAMES_SKIPPED = ("torch/testing/_internal/", "torch/_inductor/", "torch/_decomp/",
@@ -99,7 +99,9 @@ def scan_sources(sources: dict[str, bytes], memo: dict[bytes, FileFacts]) -> Sca
             continue
         names = set(facts[module][0]) | resolver.brought_in(module)
         if module == "torch" and VARIABLE_FUNCTIONS in facts:
-            names |= {n for n in facts[VARIABLE_FUNCTIONS][0] if not n.startswith("__")}
+            private = _private_ops(parse(sources[path].decode("utf-8", "replace")))
+            names |= {n for n in facts[VARIABLE_FUNCTIONS][0]
+                      if not n.startswith("__") and n not in private}
         modules[module] = sorted(names)
         listed = facts[module][1]
         if listed is not None:
@@ -154,12 +156,13 @@ class _Stars:
 
 def file_facts(data: bytes, *, stub: bool = False) -> FileFacts:
     tree = _runtime_only(parse(data.decode("utf-8", "replace")))
-    listed = tuple(dunder_all(tree)) if _defines_all(tree) else None
+    listed = tuple(dunder_all(tree)) + _all_extended(tree) if _defines_all(tree) else None
     names = set(top_level_names(tree)) | set(listed or ()) | _getattr_names(tree)
     if stub:  # a stub re-exports an import only as ``import X as X`` / ``from m import X as X``
         names -= {a.asname or a.name.split(".")[0] for node in tree.body
                   if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names
                   if a.asname != a.name}
+        names -= _type_variables(tree)
     names -= _deleted(tree)
     stars = tuple((node.level, node.module or "") for node in _imports(tree)
                   if any(a.name == "*" for a in node.names))
@@ -186,14 +189,44 @@ def _runtime_only(tree: ast.Module) -> ast.Module:
 
 
 def _deleted(tree: ast.Module) -> set[str]:
-    """Names a module-level ``del`` removes (and does not define again afterwards)."""
+    """Names a module-level ``del`` removes (also inside if/try blocks), unless defined
+    again afterwards at the top."""
     gone: set[str] = set()
     for node in tree.body:
-        if isinstance(node, ast.Delete):
-            gone |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        dels = {t.id for sub in ast.walk(node) if isinstance(sub, ast.Delete)
+                for t in sub.targets if isinstance(t, ast.Name)} if not isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else set()
+        if dels:
+            gone |= dels
         elif gone:
             gone -= set(top_level_names(ast.Module(body=[node], type_ignores=[])))
     return gone
+
+
+def _all_extended(tree: ast.Module) -> tuple[str, ...]:
+    """String names ``__all__.extend([...])`` / ``__all__.append("x")`` add (anywhere)."""
+    return tuple(sorted({v for node in ast.walk(tree) if isinstance(node, ast.Call)
+                         and isinstance(node.func, ast.Attribute)
+                         and node.func.attr in ("extend", "append")
+                         and isinstance(node.func.value, ast.Name)
+                         and node.func.value.id == "__all__"
+                         for arg in node.args for v in _strings(arg)}))
+
+
+def _type_variables(tree: ast.Module) -> set[str]:
+    """``T = TypeVar("T")`` in a stub: typing helpers, not attributes of the module."""
+    return {t.id for node in tree.body if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+            and node.value.func.id in ("TypeVar", "ParamSpec", "TypeVarTuple", "NewType")
+            for t in node.targets if isinstance(t, ast.Name)}
+
+
+def _private_ops(tree: ast.Module) -> set[str]:
+    """``PRIVATE_OPS = (...)``: the functions ``torch`` does not copy from ``_VariableFunctions``
+    (their names are in the file only as strings; removing them here is exact)."""
+    return {v for node in tree.body if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "PRIVATE_OPS" for t in node.targets)
+            for v in _strings(node.value)} - {"PRIVATE_OPS"}
 
 
 def _defines_all(tree: ast.Module) -> bool:
