@@ -95,3 +95,36 @@ def test_a_release_newer_than_the_index_says_so(tmp_path: Path) -> None:
     _, found = _check(tmp_path, {"vllm": "99.0.0"}, "-m", model)
     assert "was checked as that release" in found[0]["message"]
     assert "99.0.0" in found[0]["message"]
+
+
+def _explain(tmp_path: Path, packages: dict[str, Any], text: str) -> tuple[int, list[dict[str, Any]]]:
+    env = environment("a100-cu124")
+    env["packages"].update(packages)
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(env))
+    code, out, err = run("explain", "--from-report", str(path), "--format", "json", text)
+    assert code in (0, 1), err
+    return code, [f for f in json.loads(out)["findings"]
+                  if f["id"] == "symptom-engine-architecture-unsupported"]
+
+
+REFUSAL = ("ValueError: Model architectures ['Qwen2_5_VLForConditionalGeneration'] are not "
+           "supported for now. Supported architectures: dict_keys(['AquilaModel'])")
+
+
+def test_explain_answers_vllms_refusal_from_the_index(tmp_path: Path) -> None:
+    code, found = _explain(tmp_path, {"vllm": "0.6.4"}, REFUSAL)
+    assert code == 0 and len(found) == 1 and found[0]["severity"] == "error"
+    assert found[0]["title"] == ("vLLM refused Qwen2_5_VLForConditionalGeneration: vllm 0.6.4 "
+                                 "does not register it")
+    assert found[0]["fix"][0].startswith("pip install 'vllm>=0.7.2'")
+
+
+def test_explain_without_vllm_here_names_the_first_release(tmp_path: Path) -> None:
+    code, found = _explain(tmp_path, {}, REFUSAL)
+    assert code == 0 and "from release 0.7.2 on" in found[0]["message"]
+
+
+def test_explain_stays_quiet_when_the_installed_vllm_serves_it(tmp_path: Path) -> None:
+    code, found = _explain(tmp_path, {"vllm": "0.8.0"}, REFUSAL)
+    assert found == []

@@ -6,6 +6,7 @@ architectures are known: from its ``config.json``, else from its card.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.errors import InputError
@@ -58,7 +59,7 @@ def _record(rel: EngineReleases, found: str, archs: list[str], pos: int) -> dict
               if rel.releases[p] not in rel.yanked]
     assumed = (f" The index knows {name} releases up to {rel.releases[-1]}; {found} was "
                f"checked as that release." if rel.newer_than_index(found) else "")
-    later, earlier = [p for p in usable if p > pos], [p for p in usable if p < pos]
+    later, earlier = [p for p in usable if p > pos], [p for p in usable if 0 <= p < pos]
     record: dict[str, Any] = {"package": rel.engine, "found": found, "architecture": shown,
                               "references": REFERENCES[rel.engine], "severity": "warning"}
     if later:
@@ -107,3 +108,29 @@ def _unserved(ctx: Context, _: str) -> Any:
         if record is not None:
             out.append(record)
     return out
+
+
+# vLLM's refusal (ModelRegistry): "Model architectures ['X'] are not supported for now."
+_REFUSED = re.compile(r"Model architectures \[([^\]\n]{1,2000})\] are not supported")
+_QUOTED = re.compile(r"'([A-Za-z][A-Za-z0-9_]{0,100})'")
+
+
+@fact("explain.engine_unserved", "records",
+      "vLLM's 'Model architectures [...] are not supported' in the explained text, answered from the engine index")
+def _explained(ctx: Context, _: str) -> Any:
+    match = _REFUSED.search(ctx.text or "")
+    if match is None:
+        return []
+    archs = _QUOTED.findall(match.group(1))
+    index = _index() if archs else None
+    rel = index.engines.get("vllm") if index is not None else None
+    if rel is None:
+        return []
+    found = str(ctx.snapshot.packages.get("vllm") or "") if not ctx.section_unknown("packages") else ""
+    pos = rel.position(found) if found else None
+    if pos is not None:
+        record = _record(rel, found, archs, pos)
+        return [dict(record, severity="error")] if record is not None else []
+    # vLLM is not in this environment (or older than the index): the releases that serve it.
+    record = _record(rel, found or "(not installed here)", archs, -1)
+    return [dict(record, severity="error")] if record is not None else []
