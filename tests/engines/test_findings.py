@@ -126,5 +126,5 @@ def test_explain_without_vllm_here_names_the_first_release(tmp_path: Path) -> No
 
 
 def test_explain_stays_quiet_when_the_installed_vllm_serves_it(tmp_path: Path) -> None:
-    code, found = _explain(tmp_path, {"vllm": "0.8.0"}, REFUSAL)
+    _, found = _explain(tmp_path, {"vllm": "0.8.0"}, REFUSAL)
     assert found == []
