@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from vlmdoctor.modelcode.classes import ClassUse, classes_of
+
 MAX_FILE_BYTES = 4_000_000  # a generated or vendored monster is skipped, not parsed
 MAX_FILES = 2000
 REMOTE_CODE = "remote code"
@@ -65,17 +67,20 @@ class CodeScan:
     files: tuple[str, ...]
     imports: tuple[ImportSite, ...]
     unreadable: tuple[str, ...] = ()  # files that could not be read or parsed, with why
+    classes: tuple[ClassUse, ...] = ()  # what each class uses of its transformers bases
 
     def to_dict(self) -> dict[str, Any]:
         return {"origin": self.origin, "files": list(self.files),
                 "imports": [i.to_dict() for i in self.imports],
-                "unreadable": list(self.unreadable)}
+                "unreadable": list(self.unreadable),
+                "classes": [c.to_dict() for c in self.classes]}
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> CodeScan:
         return CodeScan(origin=str(data["origin"]), files=tuple(str(f) for f in data["files"]),
                         imports=tuple(ImportSite.from_dict(i) for i in data["imports"]),
-                        unreadable=tuple(str(u) for u in data.get("unreadable", ())))
+                        unreadable=tuple(str(u) for u in data.get("unreadable", ())),
+                        classes=tuple(ClassUse.from_dict(c) for c in data.get("classes", ())))
 
 
 def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = "") -> CodeScan:
@@ -85,6 +90,7 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
     local_tops = {m.split(".")[0] for m in local_modules if m}
     sites: list[ImportSite] = []
     unreadable: list[str] = []
+    classes: list[ClassUse] = []
     for label in labels:
         path = root / label
         try:
@@ -103,8 +109,9 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
             found = [replace(site, star_uses=free) if "*" in site.names else site
                      for site in found]
         sites.extend(found)
+        classes.extend(classes_of(tree, label))
     return CodeScan(origin=origin, files=tuple(labels), imports=tuple(sites),
-                    unreadable=tuple(unreadable))
+                    unreadable=tuple(unreadable), classes=tuple(classes))
 
 
 def free_names(tree: ast.Module) -> tuple[str, ...]:
