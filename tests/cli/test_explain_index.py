@@ -118,3 +118,25 @@ def test_an_unreadable_index_is_one_info_line(tmp_path: Path, monkeypatch: Any) 
                              "for torch were not given")
     assert info["message"].startswith(f"{broken}: cannot read the torch index (")
     assert "\n" not in info["message"]
+
+
+def test_members_of_transformers_classes_from_the_members_index(tmp_path: Path) -> None:
+    patch = {"packages": {"transformers": "4.49.0"}}
+    _, findings = _explain(tmp_path, "AttributeError: 'DynamicCache' object has no attribute "
+                           "'get_max_length'", patch)
+    [found] = _index_findings(findings)
+    assert found["severity"] == "error"
+    assert found["title"].startswith("DynamicCache.get_max_length: removed in transformers "
+                                     "4.49.0 (last in 4.48.3)")
+    assert "in transformers 4.36.0 to 4.48.3" in found["message"]
+
+
+@pytest.mark.parametrize("text", [
+    # from_pretrained takes **kwargs: the members index cannot say where 'dtype' fails
+    "TypeError: PreTrainedModel.from_pretrained() got an unexpected keyword argument 'dtype'",
+    "AttributeError: 'Qwen2VLConfig' object has no attribute 'vocab_size'",  # not indexed
+    "AttributeError: 'NoneType' object has no attribute 'shape'",
+])
+def test_what_the_members_index_cannot_answer_is_left_alone(tmp_path: Path, text: str) -> None:
+    _, findings = _explain(tmp_path, text)
+    assert _index_findings(findings) == []

@@ -28,6 +28,8 @@ PATTERNS = {
     "module": r"No module named '" + _PKG + "'",
     "model_type": r"model type `?(\w{1,100})`? but Transformers does not recognize",
     "key": r"KeyError: '(\w{1,100})'",
+    "member": r"'(\w{1,120})' object has no attribute '(\w{1,120})'",
+    "keyword": r"(\w{1,120})\.(\w{1,120})\(\) got an unexpected keyword argument '(\w{1,120})'",
 }
 _COMPILED = {kind: compile_linear(p, f"index question {kind}") for kind, p in PATTERNS.items()}
 MAX_QUESTIONS = 12
@@ -56,6 +58,10 @@ def _question(kind: str, match: re.Match[str]) -> tuple[str, str, str]:
         return "name", _top(match.group(1)), f"{match.group(1)}.{match.group(2)}"
     if kind == "module":
         return "module", _top(match.group(1)), match.group(1)
+    if kind == "member":  # answered only for transformers classes the members index has
+        return "member", "transformers", f"{match.group(1)}.{match.group(2)}"
+    if kind == "keyword":
+        return "keyword", "transformers", f"{match.group(1)}.{match.group(2)}:{match.group(3)}"
     return "model_type", "transformers", match.group(1)
 
 
@@ -63,7 +69,11 @@ def _top(module: str) -> str:
     return module.split(".")[0]
 
 
-def _load(package: str) -> Any:
+def _load(package: str, kind: str = "") -> Any:
+    if kind in ("member", "keyword"):
+        from vlmdoctor.tfmembers.index import load_members
+
+        return load_members()
     if package == "torch":
         from vlmdoctor.evaluate.facts_indexes import torch_index
 
@@ -80,11 +90,13 @@ def _load(package: str) -> Any:
 
 def unavailable_for_text(text: str) -> list[dict[str, Any]]:
     out = []
-    for package in dict.fromkeys(p for _, p, _ in questions(text)):
+    for kind, package in dict.fromkeys(
+            ("members" if k in ("member", "keyword") else "", p) for k, p, _ in questions(text)):
         try:
-            _load(package)
+            _load(package, "member" if kind else "")
         except InputError as exc:
-            out.append({"package": package, "why": str(exc), "skipped": SKIPPED.format(package)})
+            what = f"{package} {kind}".strip()
+            out.append({"package": package, "why": str(exc), "skipped": SKIPPED.format(what)})
     return out
 
 
@@ -92,7 +104,7 @@ def answers(text: str, snapshot: Snapshot, tables: CudaTables) -> list[dict[str,
     out = []
     for kind, package, name in questions(text):
         try:
-            index = _load(package)
+            index = _load(package, kind)
         except InputError:
             continue  # said by index-unavailable
         spans = _spans(index, kind, name)
@@ -102,9 +114,32 @@ def answers(text: str, snapshot: Snapshot, tables: CudaTables) -> list[dict[str,
     return out
 
 
+def _member_spans(index: Any, kind: str, name: str) -> list[tuple[int, int]] | None:
+    """Releases whose class (with its indexed bases) has the member, or whose method takes
+    the keyword; None when the class is not indexed or no release has it (no claim: the
+    members index keeps methods and attributes set in them, not everything)."""
+    from vlmdoctor.tfindex.ranges import decode_ranges, encode_ranges
+
+    dotted, _, keyword = name.partition(":")
+    cls, _, member = dotted.partition(".")
+    if cls not in index.classes:
+        return None
+    found = set()
+    for pos, members in enumerate(index.history([cls])):
+        sig = members.get(member)
+        if sig is None:
+            continue
+        params = {p.rstrip("=") for p in sig.split(",")}
+        if kind == "member" or keyword in params:  # ``**kwargs`` passes it on: no answer
+            found.add(pos)
+    return decode_ranges(encode_ranges(found)) if found else None
+
+
 def _spans(index: Any, kind: str, name: str) -> list[tuple[int, int]] | None:
     from vlmdoctor.torchindex.spans import merge
 
+    if kind in ("member", "keyword"):
+        return _member_spans(index, kind, name)
     if kind == "model_type":
         return list(index.model_type_spans(name))
     if kind == "module":
@@ -135,10 +170,15 @@ def _answer(index: Any, kind: str, package: str, name: str, spans: list[tuple[in
     releases = tuple(index.releases)
     found = _installed(snapshot, package)
     pos = index.position(found) if found else None
-    what = {"model_type": f"model_type '{name}'", "module": f"module {name}"}.get(kind, name)
+    dotted, _, keyword = name.partition(":")
+    label = {"model_type": f"model_type '{name}'", "module": f"module {name}",
+             "keyword": f"{dotted}({keyword}=...)"}.get(kind, name)
+    what = {"member": f"{name} (on the class or its transformers bases)",
+            "keyword": f"{dotted}() taking the keyword '{keyword}'"}.get(kind, label)
     present = span_text(releases, spans)
     spec, window_releases = window(releases, positions(spans))
-    why = [f"The {package} release index ({releases[0]} to {releases[-1]}, read from the "
+    source = "members index" if kind in ("member", "keyword") else "release index"
+    why = [f"The {package} {source} ({releases[0]} to {releases[-1]}, read from the "
            f"release wheels) has {what} in {package} {present}."]
     if found is None:
         why.append(f"{package} is not installed here (or the snapshot does not say which).")
@@ -155,7 +195,7 @@ def _answer(index: Any, kind: str, package: str, name: str, spans: list[tuple[in
         why.append(f"No {package} release in the index has it: the code that imports it must "
                    "change (or use the release it was written for).")
     broken = pos is not None and not covers(spans, pos)
-    return {"import": what, "package": package, "found": found or "", "present": present,
+    return {"import": label, "package": package, "found": found or "", "present": present,
             "severity": "error" if broken or spec is None else "warning",
             "change": change_text(package, releases, spans, pos), "spec": spec or "",
             "fix": fix, "why": " ".join(why)}
