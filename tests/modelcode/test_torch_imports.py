@@ -122,3 +122,18 @@ def test_a_star_import_records_what_the_file_reads_but_never_binds(tmp_path: Pat
     assert ImportSite.from_dict(star.to_dict()) == star
     [plain] = [s for s in scan.imports if s.module == "os"]
     assert "star_uses" not in plain.to_dict()
+
+
+def test_a_name_a_star_import_from_torch_no_longer_gives(tmp_path: Path) -> None:
+    code = ('"""Toy remote code that takes torch names from a star import."""\n'
+            "from torch import *\n\n\ndef build():\n    return has_cuda, Tensor, cat\n")
+    [finding] = _check(tmp_path, _model(tmp_path, code), "2.5.1+cu124")
+    assert finding["title"] == ("The model's code imports torch.has_cuda (through from torch "
+                                "import *), which torch 2.5.1+cu124 does not have")
+    assert finding["message"].startswith("modeling_acme.py:2 imports torch.has_cuda")
+    assert "it is removed in torch 2.1.0 (last in 2.0.1)" in finding["message"]
+    assert finding["fix"] == ["pip install 'torch==2.0.1' 'torchvision==0.15.2' "
+                              "--index-url https://download.pytorch.org/whl/cu118"]
+    # a name the file binds itself, or one every release's star import gives: no claim
+    fine = code.replace("has_cuda, ", "")
+    assert _check(tmp_path, _model(tmp_path / "fine", fine), "2.5.1+cu124") == []
