@@ -137,3 +137,14 @@ def test_a_name_a_star_import_from_torch_no_longer_gives(tmp_path: Path) -> None
     # a name the file binds itself, or one every release's star import gives: no claim
     fine = code.replace("has_cuda, ", "")
     assert _check(tmp_path, _model(tmp_path / "fine", fine), "2.5.1+cu124") == []
+
+
+def test_no_claim_when_another_star_import_may_give_the_name(tmp_path: Path) -> None:
+    code = ('"""Toy."""\nfrom torch import *\nfrom numpy import *\n\n\n'
+            "def build():\n    return has_cuda\n")
+    assert _check(tmp_path, _model(tmp_path, code), "2.5.1+cu124") == []
+
+
+def test_modules_torch_serves_at_run_time_get_no_claim(tmp_path: Path) -> None:
+    code = '"""Toy."""\nfrom torch.ops import aten\nimport torch.classes\nfrom torch import Storage\n'
+    assert _check(tmp_path, _model(tmp_path, code), "2.5.1+cu124") == []
