@@ -148,3 +148,31 @@ def test_no_claim_when_another_star_import_may_give_the_name(tmp_path: Path) -> 
 def test_modules_torch_serves_at_run_time_get_no_claim(tmp_path: Path) -> None:
     code = '"""Toy."""\nfrom torch.ops import aten\nimport torch.classes\nfrom torch import Storage\n'
     assert _check(tmp_path, _model(tmp_path, code), "2.5.1+cu124") == []
+
+
+def test_an_unknown_format_index_is_one_info_finding(tmp_path: Path, monkeypatch: Any) -> None:
+    import gzip
+
+    from vlmdoctor.torchindex import index as torch_index
+
+    broken = tmp_path / "torch-index.json.gz"
+    broken.write_bytes(gzip.compress(b'{"format": 99, "releases": [], "modules": {}}'))
+    monkeypatch.setattr(torch_index, "INDEX_FILE", broken)
+    torch_index.load_index.cache_clear()
+    try:
+        model = _model(tmp_path, MODELING)
+        env = environment("a100-cu124", {"torch": {"version": "2.6.0+cu124", "cuda": "12.4"},
+                                         "packages": {"torch": "2.6.0+cu124"}})
+        (tmp_path / "env.json").write_text(json.dumps(env))
+        code, out, err = run("check", "--no-probe", "--format", "json", "--model", str(model),
+                             "--from-report", str(tmp_path / "env.json"))
+    finally:
+        torch_index.load_index.cache_clear()
+    assert code in (0, 1), err
+    findings = json.loads(out)["findings"]
+    assert [f for f in findings if f["id"] == "model-code-torch-name"] == []
+    [info] = [f for f in findings if f["id"] == "release-index-unavailable"]
+    assert info["severity"] == "info"
+    assert info["message"] == (f"{broken}: unknown format 99 (expected 1); rebuild it with "
+                               "scripts/build_torch_index.py. Skipped: the model code's torch "
+                               "imports were not checked.")
