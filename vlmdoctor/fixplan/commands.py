@@ -42,7 +42,7 @@ def read_fix(line: str) -> tuple[Command, ...]:
     if not stripped:
         return ()
     if stripped.startswith("#"):
-        return (Command(NOTE, stripped.lstrip("#").strip()),)
+        return (Command(NOTE, _note(stripped.lstrip("#").strip())),)
     try:
         tokens = shlex.split(stripped, comments=True)
     except ValueError:  # unbalanced quotes: not something to merge
@@ -56,6 +56,15 @@ def read_fix(line: str) -> tuple[Command, ...]:
     if len(parts) == 1:
         return (_command(tokens, stripped),)
     return tuple(_command(p, shlex.join(p)) for p in parts if p)
+
+
+def _note(text: str) -> str:
+    """A rule's "do X, or:" before its command reads, out of place, as what it is."""
+    if text.endswith("or:"):
+        return "instead of the pip step: " + text[:-3].rstrip(" ,")
+    if text.startswith("or:"):
+        return "alternatively: " + text[3:].strip()
+    return text
 
 
 def _pip_args(tokens: list[str]) -> list[str] | None:
