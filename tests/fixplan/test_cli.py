@@ -43,6 +43,7 @@ def test_an_unwritable_constraints_path_is_exit_2_with_one_line(tmp_path: Path) 
 def test_json_report_has_the_fix_plan_section(tmp_path: Path) -> None:
     code, out, _ = _run("check", "-m", "minigemini-34b", "--from-report", _env(tmp_path),
                         "--format", "json")
+    assert code == 1
     plan = json.loads(out)["fix_plan"]
     assert [b["package"] for b in plan["breaks"]] == ["vllm", "vllm"]
     assert plan["resolve"] is None

@@ -48,7 +48,7 @@ def top_level_pins(plan: FixPlan, snapshot: Snapshot) -> list[str]:
     versions, except what the plan changes or removes."""
     changed = {r.package for r in plan.requirements}
     removed = {b.package for b in plan.breaks if b.change == "removed"}
-    required = set()
+    required: set[str] = set()
     from vlmdoctor.evaluate.requirements import split
 
     for requirer, texts in (snapshot.requirements or {}).items():
