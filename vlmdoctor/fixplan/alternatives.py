@@ -9,9 +9,9 @@ from typing import Iterable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from vlmdoctor.evaluate.context import Context
-from vlmdoctor.evaluate.derive import INDEX_URL
-from vlmdoctor.evaluate.requirements import merged, satisfiable
+from vlmdoctor.evaluate.requirements import merged
 from vlmdoctor.fixplan.model import Alternative, Breakage, Requirement, install_line, quoted
+from vlmdoctor.fixplan.versions import possible
 
 PYTHONS = ("3.12", "3.11", "3.10", "3.9", "3.8")  # newest first: what a new venv should use
 TORCH_BUILD = ("torch", "torchvision", "torchaudio")
@@ -57,7 +57,7 @@ def separate_environment(ctx: Context, requirements: tuple[Requirement, ...],
         if req.severity != "error":
             continue
         spec = merged([pins.get(req.package, ""), req.spec])
-        if req.package not in pins or satisfiable(spec):
+        if req.package not in pins or possible(spec):
             pins[req.package] = str(spec)
     if not any(p in pins for p in TORCH_BUILD):
         for package in TORCH_BUILD:
@@ -66,6 +66,8 @@ def separate_environment(ctx: Context, requirements: tuple[Requirement, ...],
                 base, _, local = version.partition("+")
                 pins[package] = f"=={base}"
                 if local.startswith("cu") and index_url is None:
+                    from vlmdoctor.evaluate.derive import INDEX_URL
+
                     index_url, extra = INDEX_URL.format(tag=local), True
     if index_url and any(p not in TORCH_BUILD for p in pins):
         extra = True

@@ -8,8 +8,9 @@ from typing import Iterable
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion
 
-from vlmdoctor.evaluate.requirements import Declared, applicable, merged, satisfiable
+from vlmdoctor.evaluate.requirements import Declared, applicable, merged
 from vlmdoctor.fixplan.model import Breakage, Requirement
+from vlmdoctor.fixplan.versions import possible
 from vlmdoctor.snapshot import Snapshot
 
 
@@ -36,7 +37,7 @@ def _breaks(req: Requirement, item: Declared, installed: str | None) -> bool:
             return False  # already met: pip leaves the installed version alone
     except InvalidVersion:
         pass
-    return not satisfiable(merged([req.spec, item.spec]), [installed] if installed else [])
+    return not possible(merged([req.spec, item.spec]), [installed] if installed else [])
 
 
 def _breakage(item: Declared, change: str, what: str) -> Breakage:

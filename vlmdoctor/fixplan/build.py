@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import Iterable
 
 from vlmdoctor.evaluate.context import Context
-from vlmdoctor.fixplan.alternatives import alternatives
-from vlmdoctor.fixplan.breaks import plan_breaks
-from vlmdoctor.fixplan.commands import INSTALL
-from vlmdoctor.fixplan.indexcheck import index_problems
-from vlmdoctor.fixplan.merge import merge_fixes
 from vlmdoctor.fixplan.model import FixPlan, Step
 from vlmdoctor.report import Finding
 
+PLANNED = ("error", "warning")  # info findings advise; their fixes are not part of the plan
+
 
 def build_fix_plan(ctx: Context, findings: Iterable[Finding]) -> FixPlan:
-    merged = merge_fixes(findings, ctx.snapshot.packages)
+    """Pure computation over the snapshot and the findings; a healthy machine (nothing to
+    fix) costs one comprehension, and the checks load only when the plan changes packages."""
+    planned = [f for f in findings if f.severity in PLANNED and f.fix]
+    if not planned:
+        return FixPlan()
+    from vlmdoctor.fixplan.commands import INSTALL
+    from vlmdoctor.fixplan.merge import merge_fixes
+
+    merged = merge_fixes(planned, ctx.snapshot.packages)
     plan = FixPlan(requirements=merged.requirements, index_url=merged.index_url,
                    extra_index=merged.extra_index)
     steps = list(merged.steps)
@@ -24,6 +29,12 @@ def build_fix_plan(ctx: Context, findings: Iterable[Finding]) -> FixPlan:
         sources = tuple(dict.fromkeys(s for r in merged.requirements for s in r.sources))
         at = next((i for i, s in enumerate(steps) if s.kind != "pip-uninstall"), len(steps))
         steps.insert(at, Step(INSTALL, line, sources))
+    if not merged.requirements and not merged.removed:
+        return FixPlan(steps=tuple(steps), conflicts=merged.conflicts)
+    from vlmdoctor.fixplan.alternatives import alternatives
+    from vlmdoctor.fixplan.breaks import plan_breaks
+    from vlmdoctor.fixplan.indexcheck import index_problems
+
     breaks = plan_breaks(ctx.snapshot, merged.requirements, merged.removed)
     return FixPlan(
         steps=tuple(steps), requirements=merged.requirements, index_url=merged.index_url,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import shlex
 from typing import Iterable, Mapping
 
-from vlmdoctor.evaluate.requirements import merged, satisfiable
+from vlmdoctor.evaluate.requirements import merged
 from vlmdoctor.fixplan.commands import INSTALL, NOTE, PIP_OTHER, STEP, UNINSTALL, read_fix
 from vlmdoctor.fixplan.model import Conflict, Requirement, Step
+from vlmdoctor.fixplan.versions import possible
 from vlmdoctor.record import record
 from vlmdoctor.report import Finding
 
-PLANNED = ("error", "warning")  # info findings advise; their fixes are not part of the plan
 _ORDER = {UNINSTALL: 0, INSTALL: 1, PIP_OTHER: 2, STEP: 3, NOTE: 3}
 
 
@@ -30,9 +30,7 @@ def merge_fixes(findings: Iterable[Finding], installed: Mapping[str, str]) -> Me
     indexes: list[tuple[str, str, bool, tuple[str, ...]]] = []  # (finding, url, extra, pkgs)
     steps: dict[tuple[str, str], list[str]] = {}
     uninstalled: set[str] = set()
-    for finding in findings:
-        if finding.severity not in PLANNED:
-            continue
+    for finding in findings:  # the planned ones (errors and warnings)
         for line in finding.fix:
             for command in read_fix(line):
                 if command.kind == INSTALL:
@@ -64,7 +62,7 @@ def _requirements(wants: Mapping[str, list[tuple[str, str]]], installed: Mapping
     for package, pairs in wants.items():
         spec = merged(s for _, s in pairs)
         found = installed.get(package)
-        if satisfiable(spec, [found] if found else []):
+        if possible(spec, [found] if found else []):
             sources = tuple(dict.fromkeys(who for who, _ in pairs))
             out.append(Requirement(package, str(spec), sources, found))
             continue
