@@ -55,6 +55,17 @@ def test_the_command_is_a_dry_run_of_the_plan_plus_installed_top_level_pins() ->
     assert plan.to_dict()["resolve"]["would_install"] == [{"name": "alpha", "version": "1.5"}]
 
 
+def test_top_level_pins_leave_out_what_the_plan_changes_or_removes() -> None:
+    from vlmdoctor.fixplan.resolve import top_level_pins
+
+    data = {**SNAP, "packages": {**SNAP["packages"], "gamma": "3.0+local", "delta": "1.0",
+                                 "opencv-python": "4.9.0.80"}}  # type: ignore[dict-item]
+    ctx = _ctx(data)
+    plan = build_fix_plan(ctx, (Finding(id="f", severity="error", title="t", message="m", fix=(
+        "pip uninstall -y opencv-python", "pip install 'delta>=2'")),))
+    assert top_level_pins(plan, ctx.snapshot) == ["beta==1.0", "gamma==3.0"]
+
+
 @pytest.mark.parametrize("stderr,status,fid", [
     ("/py/bin/python: No module named pip", "pip-missing", "fix-plan-resolve-failed"),
     ("WARNING: Retrying ... NewConnectionError('Failed to establish a new connection')\n"

@@ -95,10 +95,13 @@ def _stage_lines(report: Report) -> list[str]:
 
 def write_constraints(path: str, report: Report) -> None:
     """Written before the report is printed, so an unwritable path exits 2 with one line."""
+    import os
+
     from vlmdoctor.fixplan.constraints import constraints_text
+    from vlmdoctor.redact import Redactor
 
     assert report.fix_plan is not None
-    text = constraints_text(report.fix_plan.to_dict(), report.target.model)
+    text = Redactor(os.environ)(constraints_text(report.fix_plan.to_dict(), report.target.model))
     try:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)

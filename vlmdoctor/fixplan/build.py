@@ -30,14 +30,15 @@ def build_fix_plan(ctx: Context, findings: Iterable[Finding]) -> FixPlan:
         at = next((i for i, s in enumerate(steps) if s.kind != "pip-uninstall"), len(steps))
         steps.insert(at, Step(INSTALL, line, sources))
     if not merged.requirements and not merged.removed:
-        return FixPlan(steps=tuple(steps), conflicts=merged.conflicts)
+        return FixPlan(steps=tuple(steps), conflicts=merged.conflicts)  # nothing changes
     from vlmdoctor.fixplan.alternatives import alternatives
     from vlmdoctor.fixplan.breaks import plan_breaks
     from vlmdoctor.fixplan.indexcheck import index_problems
 
     breaks = plan_breaks(ctx.snapshot, merged.requirements, merged.removed)
     return FixPlan(
-        steps=tuple(steps), requirements=merged.requirements, index_url=merged.index_url,
+        steps=tuple(steps), requirements=merged.requirements,
+        removes=tuple(sorted(merged.removed)), index_url=merged.index_url,
         extra_index=merged.extra_index, conflicts=merged.conflicts, breaks=breaks,
         index_problems=index_problems(ctx, merged.requirements),
         alternatives=alternatives(ctx, breaks, merged.requirements, merged.index_url,

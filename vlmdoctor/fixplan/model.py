@@ -82,6 +82,7 @@ class IndexProblem:
 class FixPlan:
     steps: tuple[Step, ...] = ()
     requirements: tuple[Requirement, ...] = ()
+    removes: tuple[str, ...] = ()  # uninstalled and not installed again
     index_url: str | None = None
     extra_index: bool = False  # index_url is an --extra-index-url (PyPI stays in use)
     conflicts: tuple[Conflict, ...] = ()
@@ -103,6 +104,7 @@ class FixPlan:
             "steps": [s.to_dict() for s in self.steps],
             "pip_install": self.pip_install,
             "requirements": [r.to_dict() for r in self.requirements],
+            "removes": list(self.removes),
             "index_url": self.index_url,
             "extra_index": self.extra_index,
             "conflicts": [c.to_dict() for c in self.conflicts],

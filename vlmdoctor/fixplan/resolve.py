@@ -47,7 +47,7 @@ def top_level_pins(plan: FixPlan, snapshot: Snapshot) -> list[str]:
     """Installed distributions nothing else installed requires, at their installed (public)
     versions, except what the plan changes or removes."""
     changed = {r.package for r in plan.requirements}
-    removed = {b.package for b in plan.breaks if b.change == "removed"}
+    removed = set(plan.removes)
     required: set[str] = set()
     from vlmdoctor.evaluate.requirements import split
 
