@@ -216,3 +216,13 @@ def test_no_findings_no_plan_section_in_text() -> None:
     from vlmdoctor.render.fixplan import fix_plan_lines
 
     assert fix_plan_lines(FixPlan().to_dict()) == []
+
+
+def test_malformed_requirements_and_versions_in_a_report_are_skipped_not_fatal() -> None:
+    ctx = _ctx({"packages": {"weird": "not-a-version", "odd": "1.0", "transformers": "garbage"},
+                "requirements": {"weird": ["transformers (>=4.45", "??", "transformers>=9; (((",
+                                           "transformers===foo"],
+                                 "odd": ["transformers>=4.45"]}})
+    plan = build_fix_plan(ctx, [_finding("f", "pip install 'transformers==4.36.2'")])
+    assert [b.requirer for b in plan.breaks] == ["odd"]
+    assert plan.requirements[0].installed == "garbage"
