@@ -156,6 +156,19 @@ def test_info_findings_and_unmergeable_pip_lines_stay_apart() -> None:
         ("step", "export CUDA_HOME=/usr/local/cuda-12.1")]
 
 
+def test_environment_steps_run_first_and_mixed_chains_stay_whole() -> None:
+    plan = build_fix_plan(_ctx({}), [
+        _finding("model-python-version",
+                 "conda create -n minigemini-34b python=3.10 && conda activate minigemini-34b",
+                 "git clone https://github.com/dvlab-research/MGM && cd MGM && pip install -e ."),
+        _finding("model-transformers-version", "pip install 'transformers==4.36.2'")])
+    assert [(s.kind, s.command) for s in plan.steps] == [
+        ("environment",
+         "conda create -n minigemini-34b python=3.10 && conda activate minigemini-34b"),
+        ("pip-install", "pip install 'transformers==4.36.2'"),
+        ("step", "git clone https://github.com/dvlab-research/MGM && cd MGM && pip install -e .")]
+
+
 def test_different_torch_indexes_are_a_conflict() -> None:
     plan = build_fix_plan(_ctx({}), [
         _finding("a", f"pip install 'torch==2.1.0' --index-url {CU118}"),

@@ -98,10 +98,10 @@ def write_constraints(path: str, report: Report) -> None:
     import os
 
     from vlmdoctor.fixplan.constraints import constraints_text
-    from vlmdoctor.redact import Redactor
+    from vlmdoctor.render.final import final_redactor
 
     assert report.fix_plan is not None
-    text = Redactor(os.environ)(constraints_text(report.fix_plan.to_dict(), report.target.model))
+    text = final_redactor(os.environ)(constraints_text(report.fix_plan.to_dict(), report.target.model))
     try:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)

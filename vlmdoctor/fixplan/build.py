@@ -27,7 +27,8 @@ def build_fix_plan(ctx: Context, findings: Iterable[Finding]) -> FixPlan:
     line = plan.pip_install
     if line is not None:
         sources = tuple(dict.fromkeys(s for r in merged.requirements for s in r.sources))
-        at = next((i for i, s in enumerate(steps) if s.kind != "pip-uninstall"), len(steps))
+        at = next((i for i, s in enumerate(steps)
+                   if s.kind not in ("environment", "pip-uninstall")), len(steps))
         steps.insert(at, Step(INSTALL, line, sources))
     if not merged.requirements and not merged.removed:
         return FixPlan(steps=tuple(steps), conflicts=merged.conflicts)  # nothing changes

@@ -4,7 +4,10 @@ changes the plan may merge, and which must stay as they are.
 Only ``pip install`` (or ``python -m pip install``) with PEP 508 names and version specifiers,
 ``-U``/``--upgrade`` and one ``--index-url``/``--extra-index-url`` is mergeable. Any other
 option (``--no-deps``, ``--force-reinstall``, ``-e``, a URL, a wheel path) changes what pip
-does, so such a line is kept verbatim as its own step. ``a && b`` is read as two commands.
+does, so such a line is kept verbatim as its own step. ``a && b`` is read as two commands
+only when both are pip commands; a chain with anything else (``git clone … && cd … && pip
+install -e .``) stays one step, in its own order. A step that creates or enters an
+environment (``conda create``, ``python -m venv``, ``conda activate``) runs first.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from vlmdoctor.evaluate.requirements import split
 from vlmdoctor.record import record
 
 # kinds of command, in the order the plan runs them
-UNINSTALL, INSTALL, PIP_OTHER, STEP, NOTE = "pip-uninstall", "pip-install", "pip", "step", "note"
+ENVIRONMENT, UNINSTALL, INSTALL, PIP_OTHER, STEP, NOTE = (
+    "environment", "pip-uninstall", "pip-install", "pip", "step", "note")
+_ENV_STARTS = (("conda", "create"), ("conda", "activate"), ("mamba", "create"), ("source",),
+               (".",), ("virtualenv",))
 _FLAG_OPTIONS = frozenset({"-U", "--upgrade"})
 _INDEX_OPTIONS = frozenset({"--index-url", "-i", "--extra-index-url"})
 
@@ -53,9 +59,19 @@ def read_fix(line: str) -> tuple[Command, ...]:
             parts.append([])
         else:
             parts[-1].append(token)
+    if _environment(parts):
+        return (Command(ENVIRONMENT, stripped),)
     if len(parts) == 1:
         return (_command(tokens, stripped),)
+    if any(_pip_args(p) is None for p in parts if p):
+        return (Command(STEP, stripped),)
     return tuple(_command(p, shlex.join(p)) for p in parts if p)
+
+
+def _environment(parts: list[list[str]]) -> bool:
+    first = parts[0]
+    return any(tuple(first[:len(start)]) == start for start in _ENV_STARTS) or (
+        len(first) >= 3 and first[0].startswith("python") and first[1:3] == ["-m", "venv"])
 
 
 def _note(text: str) -> str:

@@ -6,13 +6,21 @@ import shlex
 from typing import Iterable, Mapping
 
 from vlmdoctor.evaluate.requirements import merged
-from vlmdoctor.fixplan.commands import INSTALL, NOTE, PIP_OTHER, STEP, UNINSTALL, read_fix
+from vlmdoctor.fixplan.commands import (
+    ENVIRONMENT,
+    INSTALL,
+    NOTE,
+    PIP_OTHER,
+    STEP,
+    UNINSTALL,
+    read_fix,
+)
 from vlmdoctor.fixplan.model import Conflict, Requirement, Step
 from vlmdoctor.fixplan.versions import possible
 from vlmdoctor.record import record
 from vlmdoctor.report import Finding
 
-_ORDER = {UNINSTALL: 0, INSTALL: 1, PIP_OTHER: 2, STEP: 3, NOTE: 3}
+_ORDER = {ENVIRONMENT: 0, UNINSTALL: 1, INSTALL: 2, PIP_OTHER: 3, STEP: 4, NOTE: 4}
 
 
 @record

@@ -9,7 +9,7 @@ from vlmdoctor.record import field, record
 
 @record
 class Step:
-    kind: str  # commands.UNINSTALL, INSTALL (the merged line), PIP_OTHER, STEP, NOTE
+    kind: str  # commands.ENVIRONMENT, UNINSTALL, INSTALL (the merged line), PIP_OTHER, STEP, NOTE
     command: str
     sources: tuple[str, ...] = ()  # ids of the findings that asked for it
 
