@@ -239,3 +239,41 @@ def test_malformed_requirements_and_versions_in_a_report_are_skipped_not_fatal()
     plan = build_fix_plan(ctx, [_finding("f", "pip install 'transformers==4.36.2'")])
     assert [b.requirer for b in plan.breaks] == ["odd"]
     assert plan.requirements[0].installed == "garbage"
+
+
+def test_the_separate_environment_uses_a_python_the_model_allows(tmp_path: Path) -> None:
+    patch = {**VLLM, "python": {"version": "3.12.3"}}
+    (_, separate) = _plan(_check(tmp_path, patch))["alternatives"]
+    assert separate["commands"][0] == "python3.11 -m venv ~/.venvs/minigemini-34b"
+
+
+def test_constraints_file_names_what_it_leaves_out() -> None:
+    from vlmdoctor.fixplan.constraints import constraints_text
+
+    plan = build_fix_plan(_ctx({}), [
+        _finding("a", "pip install 'transformers==4.36.2' nvidia-ml-py"),
+        _finding("b", "pip install 'transformers>=4.38.0' 'numpy<2'")])
+    assert constraints_text(plan.to_dict(), None).splitlines()[2:] == [
+        "# any version (nothing to constrain): nvidia-ml-py",
+        "# left out, conflicting: no transformers release satisfies every fix: a wants "
+        "transformers==4.36.2; b wants transformers>=4.38.0",
+        "numpy<2"]
+
+
+def test_the_resolve_verdict_is_rendered_in_text_and_markdown() -> None:
+    from vlmdoctor.record import replace
+    from vlmdoctor.render.fixplan import fix_plan_lines, fix_plan_markdown
+
+    plan = build_fix_plan(_ctx({}), [_finding("a", "pip install 'numpy<2'")])
+    ok = replace(plan, resolve={"status": "solvable", "message": "pip's resolver found a solution",
+                                "command": "x", "would_install": [{"name": "numpy",
+                                                                   "version": "1.26.4"}]})
+    assert [t for t, _ in fix_plan_lines(ok.to_dict())][-2:] == [
+        "  pip's resolver: solvable: pip's resolver found a solution",
+        "    pip would install: numpy 1.26.4"]
+    bad = replace(plan, resolve={"status": "unsolvable", "command": "x", "would_install": [],
+                                 "message": "ERROR: Cannot install\nERROR: ResolutionImpossible"})
+    assert [t for t, _ in fix_plan_lines(bad.to_dict())][-3:] == [
+        "  pip's resolver: unsolvable:", "      ERROR: Cannot install",
+        "      ERROR: ResolutionImpossible"]
+    assert "- **pip's resolver:** unsolvable" in fix_plan_markdown(bad.to_dict())
