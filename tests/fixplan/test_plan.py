@@ -111,6 +111,26 @@ def test_requirements_that_allow_the_plan_break_nothing(tmp_path: Path) -> None:
                                        "installed": "4.46.3"}
 
 
+def test_a_model_pin_and_an_installed_packages_requirement_intersect(tmp_path: Path) -> None:
+    """Qwen2-VL needs transformers>=4.45.0, the installed vLLM 0.6.4 >=4.45.2: one line."""
+    report = run_check(CheckRequest(model="qwen2-vl-7b-instruct", from_report=_write(
+        tmp_path, environment("a100-cu124", {
+            "packages": {"transformers": "4.44.0", "vllm": "0.6.4", "tokenizers": "0.19.1"},
+            "requirements": {"vllm": ["transformers>=4.45.2", "tokenizers>=0.19.1"]}}))),
+        make_knowledge(), fix_stage=fixing())
+    plan = _plan(report)
+    assert [s["command"] for s in plan["steps"]] == ["pip install 'transformers>=4.45.2'"]
+    assert plan["requirements"][0]["from"] == ["model-transformers-version",
+                                               "package-requirement-unmet"]
+    assert plan["breaks"] == [] and plan["conflicts"] == []
+
+
+def _write(tmp_path: Path, data: dict[str, Any]) -> str:
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
 def _ctx(patch: dict[str, Any], code: tuple[CodeScan, ...] = ()) -> Context:
     knowledge = make_knowledge()
     snap = Snapshot.from_dict(environment("h100x4-cu121", patch))
@@ -127,6 +147,9 @@ def test_intersecting_pins_are_merged_into_one_specifier() -> None:
         _finding("b", "pip install -U 'transformers<4.46' 'numpy<2'"),
         _finding("c", "pip install 'transformers!=4.40.0'", severity="warning")])
     assert plan.pip_install == "pip install 'transformers!=4.40.0,<4.46,>=4.38' 'numpy<2'"
+    tighter = build_fix_plan(_ctx({}), [_finding("a", "pip install 'a>=1.0,<3' 'b>2'"),
+                                        _finding("b", "pip install 'a>=1.5,<2.5' 'b>2.1'")])
+    assert tighter.pip_install == "pip install 'a<2.5,>=1.5' 'b>2.1'"
     assert plan.requirements[0].sources == ("a", "b", "c")
     assert plan.conflicts == ()
 

@@ -16,7 +16,7 @@ from vlmdoctor.fixplan.commands import (
     read_fix,
 )
 from vlmdoctor.fixplan.model import Conflict, Requirement, Step
-from vlmdoctor.fixplan.versions import possible
+from vlmdoctor.fixplan.versions import possible, simplified
 from vlmdoctor.record import record
 from vlmdoctor.report import Finding
 
@@ -72,7 +72,7 @@ def _requirements(wants: Mapping[str, list[tuple[str, str]]], installed: Mapping
         found = installed.get(package)
         if possible(spec, [found] if found else []):
             sources = tuple(dict.fromkeys(who for who, _ in pairs))
-            out.append(Requirement(package, str(spec), sources, found))
+            out.append(Requirement(package, simplified(spec), sources, found))
             continue
         listed = "; ".join(f"{who} wants {package}{s or ' (any)'}" for who, s in pairs)
         conflicts.append(Conflict(package, tuple(pairs),
