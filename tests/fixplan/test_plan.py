@@ -300,3 +300,28 @@ def test_the_resolve_verdict_is_rendered_in_text_and_markdown() -> None:
         "  pip's resolver: unsolvable:", "      ERROR: Cannot install",
         "      ERROR: ResolutionImpossible"]
     assert "- **pip's resolver:** unsolvable" in fix_plan_markdown(bad.to_dict())
+
+
+def test_hostile_values_in_a_report_never_run_from_the_plan(tmp_path: Path) -> None:
+    """Requirer names, versions and the Python version come from the report: every plan
+    command (steps and alternatives) run by bash with an empty PATH leaves no marker."""
+    import shutil
+    import subprocess
+
+    marker = tmp_path / "pwned"
+    evil = {"$(echo x>pwned)": "1.0", "a`echo x>pwned`": "1.0", "b';echo x>pwned;'": "1.0"}
+    patch = {**VLLM, "python": {"version": "3.10$(echo x>pwned)"},
+             "torch": {"version": "2.5.1+cu124;echo x>pwned", "cuda": "12.4"},
+             "packages": {**VLLM["packages"], **evil, "torch": "2.5.1+cu124;echo x>pwned"},
+             "requirements": {name: ["transformers>=4.45.2"] for name in evil}}
+    plan = _plan(_check(tmp_path, patch))
+    assert {b["package"] for b in plan["breaks"]} == set(evil)  # the payloads reached the plan
+    commands = [s["command"] for s in plan["steps"]] + [
+        c for a in plan["alternatives"] for c in a["commands"]]
+    assert any("pwned" in c for c in commands)
+    bash = shutil.which("bash")
+    assert bash is not None
+    for command in commands:
+        subprocess.run([bash, "-c", command], cwd=tmp_path, env={"PATH": ""}, timeout=10,
+                       capture_output=True, check=False)
+    assert not marker.exists()

@@ -4,9 +4,12 @@ or give the model an environment of its own, with the commands."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from typing import Iterable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import Context
 from vlmdoctor.evaluate.requirements import merged
@@ -15,6 +18,7 @@ from vlmdoctor.fixplan.versions import possible
 
 PYTHONS = ("3.12", "3.11", "3.10", "3.9", "3.8")  # newest first: what a new venv should use
 TORCH_BUILD = ("torch", "torchvision", "torchaudio")
+_CUDA_TAG = re.compile(r"cu[0-9]{2,4}")
 
 
 def alternatives(ctx: Context, breaks: Iterable[Breakage], requirements: tuple[Requirement, ...],
@@ -35,7 +39,8 @@ def alternatives(ctx: Context, breaks: Iterable[Breakage], requirements: tuple[R
                    f"vlmdoctor knows only the installed {requirer} {version}'s requirements, so "
                    "ask pip's resolver which release that is (--dry-run installs nothing), "
                    "or run check --resolve")
-        command = " ".join(["pip install --dry-run", *(quoted(p) for p in pins), requirer])
+        command = " ".join(["pip install --dry-run", *(quoted(p) for p in pins),
+                            shlex.quote(requirer)])
         out.append(Alternative("change-too", summary, (command,)))
     model = ctx.card.id if ctx.card is not None else "model"
     out.append(Alternative(
@@ -51,7 +56,8 @@ def separate_environment(ctx: Context, requirements: tuple[Requirement, ...],
     """A fresh venv with the plan's requirements, the model's own error-level pins, and the
     installed torch build (kept unless the plan changes it)."""
     snapshot, card = ctx.snapshot, ctx.card
-    name = card.id if card is not None else "vlm"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", card.id if card is not None else "").strip("-.")
+    name = name or "vlm"
     pins: dict[str, str] = {r.package: r.spec for r in requirements}
     for req in card.requirements.packages if card is not None else ():
         if req.severity != "error":
@@ -61,11 +67,11 @@ def separate_environment(ctx: Context, requirements: tuple[Requirement, ...],
             pins[req.package] = str(spec)
     if not any(p in pins for p in TORCH_BUILD):
         for package in TORCH_BUILD:
-            version = snapshot.packages.get(package)
-            if version:
+            version = _public(snapshot.packages.get(package))
+            if version is not None:
                 base, _, local = version.partition("+")
                 pins[package] = f"=={base}"
-                if local.startswith("cu") and index_url is None:
+                if _CUDA_TAG.fullmatch(local) and index_url is None:
                     from vlmdoctor.evaluate.derive import INDEX_URL
 
                     index_url, extra = INDEX_URL.format(tag=local), True
@@ -79,6 +85,14 @@ def separate_environment(ctx: Context, requirements: tuple[Requirement, ...],
     return tuple(commands)
 
 
+def _public(version: str | None) -> str | None:
+    """The version as packaging normalises it (a report's text is untrusted), or None."""
+    try:
+        return str(Version(version)) if version else None
+    except InvalidVersion:
+        return None
+
+
 def _python(ctx: Context) -> str:
     """The diagnosed Python's X.Y when the model allows it, else the newest it allows."""
     spec_text = ctx.card.requirements.python.spec if (
@@ -89,6 +103,6 @@ def _python(ctx: Context) -> str:
         spec = SpecifierSet()
     python = ctx.snapshot.python.version if ctx.snapshot.python else None
     here = ".".join((python or "").split(".")[:2])
-    if here and spec.contains(f"{here}.0", prereleases=True):
+    if re.fullmatch(r"[0-9]+\.[0-9]+", here) and spec.contains(f"{here}.0", prereleases=True):
         return f"python{here}"
     return next((f"python{v}" for v in PYTHONS if spec.contains(f"{v}.0")), "python3")

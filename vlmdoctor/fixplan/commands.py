@@ -12,6 +12,7 @@ environment (``conda create``, ``python -m venv``, ``conda activate``) runs firs
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from vlmdoctor.evaluate.requirements import split
@@ -22,6 +23,7 @@ ENVIRONMENT, UNINSTALL, INSTALL, PIP_OTHER, STEP, NOTE = (
     "environment", "pip-uninstall", "pip-install", "pip", "step", "note")
 _ENV_STARTS = (("conda", "create"), ("conda", "activate"), ("mamba", "create"), ("source",),
                (".",), ("virtualenv",))
+_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*(?:[<>=!~]=?=?[A-Za-z0-9.*+!_\-]+,?)*")
 _FLAG_OPTIONS = frozenset({"-U", "--upgrade"})
 _INDEX_OPTIONS = frozenset({"--index-url", "-i", "--extra-index-url"})
 
@@ -124,6 +126,6 @@ def _command(tokens: list[str], text: str) -> Command:
 
 
 def _plain(token: str) -> bool:
-    """A name with a version specifier: no extras, URL, marker, path or placeholder."""
-    return not any(c in token for c in "[]@;/\\{}$ ") and not token.endswith((".whl", ".zip",
-                                                                                ".tar.gz"))
+    """A name with a version specifier, in characters no shell treats specially: no extras,
+    URL, marker, path, placeholder or quote."""
+    return _SAFE.fullmatch(token) is not None and not token.endswith((".whl", ".zip", ".gz"))

@@ -122,5 +122,7 @@ def quoted(requirement: str) -> str:
 def install_line(requirements: list[str], index_url: str | None, extra: bool) -> str:
     line = "pip install " + " ".join(quoted(r) for r in requirements)
     if index_url:
-        line += f" {'--extra-index-url' if extra else '--index-url'} {index_url}"
+        import shlex
+
+        line += f" {'--extra-index-url' if extra else '--index-url'} {shlex.quote(index_url)}"
     return line
