@@ -9,10 +9,12 @@ from dataclasses import replace
 
 from vlmdoctor.plan.estimate import estimate
 from vlmdoctor.plan.findings import plan_findings
+from vlmdoctor.plan.frontier import frontier
 from vlmdoctor.plan.gpus import GpuSpec, gpus_from_snapshot, parse_gpus, unplannable
 from vlmdoctor.plan.options import fit_options
 from vlmdoctor.plan.request import PlanRequest
-from vlmdoctor.plan.result import GpuUsage, Option, Plan
+from vlmdoctor.plan.result import Budget, GpuUsage, Option, Plan
+from vlmdoctor.plan.stack import Stack
 from vlmdoctor.plan.text import plan_text_lines
 
 
@@ -21,10 +23,11 @@ def make_plan(request: PlanRequest) -> Plan:
     plan = estimate(request)
     if not plan.gpus:
         return plan  # nothing to fit on: the notes say how to name GPUs
-    return replace(plan, options=fit_options(request, plan))
+    return replace(plan, options=fit_options(request, plan),
+                   frontier=frontier(request) if plan.sized else ())
 
 
 __all__ = [
-    "GpuSpec", "GpuUsage", "Option", "Plan", "PlanRequest", "gpus_from_snapshot",
-    "make_plan", "parse_gpus", "plan_findings", "plan_text_lines", "unplannable",
+    "Budget", "GpuSpec", "GpuUsage", "Option", "Plan", "PlanRequest", "gpus_from_snapshot",
+    "make_plan", "parse_gpus", "plan_findings", "plan_text_lines", "Stack", "unplannable",
 ]

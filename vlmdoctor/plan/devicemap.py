@@ -73,30 +73,29 @@ def xcomposer_layers(layers: int, capacities: list[int]) -> list[int]:
 
 
 def balanced_layers(layers: int, capacities: list[int], fixed: list[int], cost: int) -> list[int]:
-    """Layer counts that leave every GPU equally full: n_i = (t * cap_i - fixed_i) / cost."""
-    active = [i for i, c in enumerate(capacities) if c > 0] or list(range(len(capacities)))
-    share = [0.0] * len(capacities)
+    """Layer counts in GPU order that minimise the fullest GPU's fill ``(fixed_i + n_i * cost) /
+    cap_i``; every GPU takes at least one layer when there are as many layers as GPUs, so no
+    GPU is left empty while another is over capacity."""
+    n = len(capacities)
+    if n <= 1 or layers <= 0:
+        return [0] * max(layers, 0)
+    least = 1 if layers >= n else 0
+    caps = [max(c, 1) for c in capacities]
     per = max(cost, 1)
-    while active:
-        fill = (layers * per + sum(fixed[i] for i in active)) / sum(max(capacities[i], 1) for i in active)
-        share = [0.0] * len(capacities)
-        for i in active:
-            share[i] = (fill * max(capacities[i], 1) - fixed[i]) / per
-        negative = [i for i in active if share[i] < 0]
-        if not negative:
-            break
-        active = [i for i in active if i not in negative]
-    if not active:
-        share = [0.0] * len(capacities)
-        share[0] = float(layers)
-    out: list[int] = []
-    done, cumulative = 0, 0.0
-    for gpu, part in enumerate(share):
-        cumulative += part
-        upto = layers if gpu == len(share) - 1 else min(layers, round(cumulative))
-        out.extend([gpu] * (upto - done))
-        done = max(done, upto)
-    return out
+
+    def counts(fill: float) -> list[int]:
+        return [max(least, math.floor((fill * caps[i] - fixed[i]) / per)) for i in range(n)]
+
+    low, high = 0.0, max((fixed[i] + layers * per) / caps[i] for i in range(n))
+    for _ in range(64):  # bisect the smallest fill at which the GPUs hold every layer
+        mid = (low + high) / 2
+        low, high = (low, mid) if sum(counts(mid)) >= layers else (mid, high)
+    share = counts(high)
+    while sum(share) > layers:  # trim the fullest GPU that can give a layer back
+        gpu = max((i for i in range(n) if share[i] > least),
+                  key=lambda i: ((fixed[i] + share[i] * per) / caps[i], i))
+        share[gpu] -= 1
+    return [gpu for gpu in range(n) for _ in range(share[gpu])]
 
 
 def build_map(placement: Placement, layer_gpus: list[int], n_gpus: int,

@@ -8,6 +8,7 @@ from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge.cards import ModelCard
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 from vlmdoctor.plan.gpus import GpuSpec
+from vlmdoctor.plan.stack import Stack
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class PlanRequest:
     new_tokens: int = 0
     variants: tuple[ModelCard, ...] = ()
     excluded: tuple[str, ...] = ()  # GPUs found but not plannable, one reason each
+    stack: Stack = Stack()  # the transformers/torch the model runs under
+    context_fixed: bool = False  # --context given: the fit frontier keeps it
 
     @property
     def resolved_dtype(self) -> str:
