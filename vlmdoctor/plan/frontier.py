@@ -65,7 +65,7 @@ def context_budget(request: PlanRequest) -> Budget | None:
     best = largest(low, request.context, lambda c: estimate(replace(request, context=c)).fits)
     also = ""
     pixels = pixel_budget(request)
-    if best is None and pixels is not None:  # then with images at the smallest budget
+    if best is None and pixels is not None and pixels.largest is None:  # smallest images
         small = replace(request, max_pixels=pixels.smallest)
         best = largest(low, request.context, lambda c: estimate(replace(small, context=c)).fits)
         also = f", with images at the smallest budget ({pixels.smallest:,} pixels)"
