@@ -68,9 +68,9 @@ def scan(cache: Path) -> tuple[str | None, dict[str, str], dict[str, str]]:
         with zipfile.ZipFile(wheel) as archive:
             for name in archive.namelist():
                 parts = name.split("/")
-                if name == "transformers/generation/utils.py" and generate_since is None:
-                    if _generate_sets_one(archive.read(name).decode("utf-8", "replace")):
-                        generate_since = str(version)
+                if (name == "transformers/generation/utils.py" and generate_since is None
+                        and _generate_sets_one(archive.read(name).decode("utf-8", "replace"))):
+                    generate_since = str(version)
                 if (len(parts) == 4 and parts[1] == "models" and parts[3].startswith("modeling_")
                         and parts[3].endswith(".py") and (parts[2] not in first
                                                           or parts[2] not in sdpa)

@@ -66,7 +66,7 @@ def test_kv_left_to_defaults_is_not_sized_not_zero() -> None:
     assert not plan.kv_sized and plan.to_dict()["not_sized"] == ["kv_cache"]
     from vlmdoctor.plan import plan_findings, plan_text_lines
 
-    finding = [f for f in plan_findings(plan) if f.id == "plan-unknown-size"][0]
+    finding = next(f for f in plan_findings(plan) if f.id == "plan-unknown-size")
     assert finding.severity == "warning"
     assert "The KV cache is not sized (not counted as 0)" in finding.message
     assert "without the KV cache (KV cache not sized)" in plan_text_lines(plan)[0]

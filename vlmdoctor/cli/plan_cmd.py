@@ -18,6 +18,7 @@ from vlmdoctor.cli.options import (
 )
 from vlmdoctor.cli.output import emit
 from vlmdoctor.doctor import load_environment
+from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.knowledge.catalogue import Catalogue
 from vlmdoctor.plan import (
@@ -30,15 +31,14 @@ from vlmdoctor.plan import (
     plan_text_lines,
     unplannable,
 )
-from vlmdoctor.plan.vllm import VllmOptions, vllm_plan, with_images
-from vlmdoctor.plan.vllm_text import vllm_findings, vllm_text_lines
-from vlmdoctor.report import Finding
-from vlmdoctor.errors import InputError
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 from vlmdoctor.plan.stack import Stack
+from vlmdoctor.plan.vllm import VllmOptions, vllm_plan, with_images
+from vlmdoctor.plan.vllm_text import vllm_findings, vllm_text_lines
 from vlmdoctor.render.jsonfmt import dumps
 from vlmdoctor.render.safe import md_fence
 from vlmdoctor.render.text import Line
+from vlmdoctor.report import Finding
 from vlmdoctor.reportfile import read_saved
 from vlmdoctor.target import ResolvedModel, replay, resolve
 

@@ -10,6 +10,8 @@ from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 from vlmdoctor.plan.gpus import GpuSpec
 from vlmdoctor.plan.stack import Stack
 
+NO_STACK = Stack()  # nothing known: the card's requirement decides
+
 
 @dataclass(frozen=True)
 class PlanRequest:
@@ -34,7 +36,7 @@ class PlanRequest:
     new_tokens: int = 0
     variants: tuple[ModelCard, ...] = ()
     excluded: tuple[str, ...] = ()  # GPUs found but not plannable, one reason each
-    stack: Stack = Stack()  # the transformers/torch the model runs under
+    stack: Stack = NO_STACK  # the transformers/torch the model runs under
     context_fixed: bool = False  # --context given: the fit frontier keeps it
 
     @property

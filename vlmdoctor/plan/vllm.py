@@ -104,9 +104,9 @@ def vllm_plan(request: PlanRequest, options: VllmOptions) -> VllmPlan:
     if a.num_attention_heads and a.num_attention_heads % tp:
         message = (f"Total number of attention heads ({a.num_attention_heads}) must be "
                    f"divisible by tensor parallel size ({tp}).")
-        fixes = tuple(f"--tensor-parallel-size {t}" for t in range(tp - 1, 0, -1)
-                      if a.num_attention_heads % t == 0)[:1]
-        return VllmPlan(False, message, None, None, {}, fixes, tuple(notes))
+        divisors = tuple(f"--tensor-parallel-size {t}" for t in range(tp - 1, 0, -1)
+                         if a.num_attention_heads % t == 0)[:1]
+        return VllmPlan(False, message, None, None, {}, divisors, tuple(notes))
     dtype = request.resolved_dtype
     b = int({"fp32": 4}.get(float_dtype(dtype, card.native_dtype), 2))
     w = weigh(card, comp, dtype)
