@@ -118,3 +118,30 @@ def test_absurd_flags_cannot_plan_naming_the_flag(args, message) -> None:  # typ
                                                    *args])
     assert isinstance(result.exception, InputError)
     assert str(result.exception) == message
+
+
+def test_video_frontier_frames_and_frame_size() -> None:
+    base = ["-m", "qwen2.5-vl-7b-instruct", "--gpus", "1xRTX4090", "--transformers", "4.49.0",
+            "--torch", "2.5.1", "--images", "0", "--videos", "1"]
+    code, data = run(*base, "--frames", "768")
+    assert code == 0 and ids(data) == [("plan-smaller-budget", "warning")]
+    frames = next(b for b in data["frontier"] if b["kind"] == "frames")
+    assert frames["largest"] == 42
+    assert frames["flags"] == ["vlmdoctor plan --frames 42",
+                               'FPS_MAX_FRAMES=42 (qwen-vl-utils), or "nframes": 42 in the video '
+                               "message"]
+    assert run(*base, "--frames", "42")[1]["fits"] is True
+    assert run(*base, "--frames", "44")[1]["fits"] is False
+    size = next(b for b in data["frontier"] if b["kind"] == "video-max-pixels")
+    assert size["largest"] is None  # at 768 frames qwen-vl-utils' minimum frame size wins
+
+
+def test_video_tokens_follow_qwen_vl_utils() -> None:
+    from vlmdoctor.knowledge import load_knowledge
+    from vlmdoctor.plan.tokens import video_load
+
+    images = load_knowledge(None).catalogue.resolve("qwen2.5-vl-7b-instruct").images
+    assert video_load(images, 64, None).tokens == 32 * 768  # 602,112 px = 768 tokens a pair
+    assert video_load(images, 128, None).tokens == 64 * 384  # VIDEO_TOTAL_PIXELS shares out
+    assert video_load(images, 768, None).tokens == 384 * 134  # floor: 128 x 1.05 tokens
+    assert video_load(images, 3, 200704).tokens == 2 * 256

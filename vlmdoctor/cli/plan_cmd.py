@@ -113,6 +113,12 @@ def _mm_pixels(text: str | None) -> int | None:
 @click.option("--images", type=int, default=DEFAULT_IMAGES, show_default=True,
               help="Images per sequence.")
 @click.option("--max-pixels", type=int, default=None, help="Pixel budget per image.")
+@click.option("--videos", type=int, default=0, show_default=True,
+              help="Videos per sequence (Qwen-style models).")
+@click.option("--frames", type=int, default=32, show_default=True,
+              help="Frames per video after sampling.")
+@click.option("--video-max-pixels", type=int, default=None,
+              help="Pixel cap per video frame (qwen-vl-utils VIDEO_MAX_PIXELS).")
 @click.option("--transformers", "transformers_version", default=None,
               help="Plan for this transformers release instead of the installed one.")
 @click.option("--torch", "torch_version", default=None,
@@ -135,7 +141,8 @@ def _mm_pixels(text: str | None) -> int | None:
 @click.pass_context
 def command(ctx: click.Context, model: str | None, gpus: str | None, from_report: str | None,
             dtype: str, context: int | None, new_tokens: int, batch: int, images: int,
-            max_pixels: int | None, transformers_version: str | None,
+            max_pixels: int | None, videos: int, frames: int,
+            video_max_pixels: int | None, transformers_version: str | None,
             torch_version: str | None, engine: str, tensor_parallel_size: int,
             max_model_len: int | None, limit_mm_per_prompt: str | None,
             mm_processor_kwargs: str | None, gpu_memory_utilization: float,
@@ -161,6 +168,7 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
         card=card, gpus=found, excluded=excluded, dtype=resolved_dtype(dtype),
         context=DEFAULT_CONTEXT if context is None else context, context_fixed=context is not None,
         batch=batch, images=images, max_pixels=max_pixels, new_tokens=new_tokens,
+        videos=videos, frames=frames, video_max_pixels=video_max_pixels,
         variants=catalogue.family(card.family), stack=stack,
     )
     if engine == "vllm":

@@ -78,7 +78,8 @@ def _smaller_budget(plan: Plan, where: str, evidence: dict[str, int]) -> Finding
     detail = "; ".join(f"GPU {u.index} would need {u.total_bytes / GIB:.1f} GiB of "
                        f"{u.capacity_bytes / GIB:.1f} GiB" for u in over)
     found = [b for b in plan.frontier if b.largest is not None]
-    names = {"max-pixels": "image budget", "context": "context"}
+    names = {"max-pixels": "image budget", "context": "context", "frames": "frame count",
+             "video-max-pixels": "frame size"}
     parts = [f"the largest {names.get(b.kind, b.kind)} that fits is {b.detail}" for b in found]
     fix = tuple(flag for b in found for flag in b.flags)
     what = " and ".join(sorted({names.get(b.kind, b.kind) for b in found}))

@@ -14,6 +14,7 @@ from typing import Callable
 from vlmdoctor.plan.estimate import estimate
 from vlmdoctor.plan.request import PlanRequest
 from vlmdoctor.plan.result import Budget
+from vlmdoctor.plan.tokens import FRAME_FACTOR, VIDEO_MIN_TOKENS, video_pixels_cap
 
 PIXEL_KINDS = ("qwen-pixels", "pixels")
 
@@ -80,5 +81,38 @@ def context_budget(request: PlanRequest) -> Budget | None:
     return Budget("context", request.context, best, low, detail, flags)
 
 
+def video_budgets(request: PlanRequest) -> tuple[Budget, ...]:
+    """For videos: the most frames at the per-frame cap, and the largest per-frame pixels at
+    the requested frames (qwen-vl-utils' video budget)."""
+    images = request.card.images
+    if not request.videos or images is None or images.kind != "qwen-pixels":
+        return ()
+    cap = request.video_max_pixels or video_pixels_cap(images)
+    per = images.pixels_per_token
+    if not cap or not per:
+        return ()
+    frames = largest(FRAME_FACTOR, max(request.frames, FRAME_FACTOR),
+                     lambda f: estimate(replace(request, frames=f)).fits)
+    floor = VIDEO_MIN_TOKENS
+    top = max(cap // per, floor)
+    best = largest(floor, top, lambda t: estimate(replace(request, video_max_pixels=t * per)).fits)
+    pixels = None if best is None else (cap if best == top else best * per)
+    out = [Budget("frames", request.frames, frames, FRAME_FACTOR,
+                  "no frame count fits" if frames is None else
+                  f"{frames} frames per video at up to {cap:,} pixels per frame",
+                  () if frames is None else (f"vlmdoctor plan --frames {frames}",
+                                             f"FPS_MAX_FRAMES={frames} (qwen-vl-utils), or "
+                                             f'"nframes": {frames} in the video message')),
+           Budget("video-max-pixels", cap, pixels, floor * per,
+                  "no frame size fits" if pixels is None else
+                  f"{pixels:,} pixels per frame at {request.frames} frames",
+                  () if pixels is None else (
+                      f"vlmdoctor plan --video-max-pixels {pixels}",
+                      f"VIDEO_MAX_PIXELS={pixels} (qwen-vl-utils), or "
+                      f'"max_pixels": {pixels} in the video message'))]
+    return tuple(out)
+
+
 def frontier(request: PlanRequest) -> tuple[Budget, ...]:
-    return tuple(b for b in (pixel_budget(request), context_budget(request)) if b is not None)
+    found = (pixel_budget(request), *video_budgets(request), context_budget(request))
+    return tuple(b for b in found if b is not None)

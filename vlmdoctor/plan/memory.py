@@ -16,7 +16,7 @@ from vlmdoctor.plan.constants import (
 )
 from vlmdoctor.plan.request import PlanRequest
 from vlmdoctor.plan.stack import assumptions
-from vlmdoctor.plan.tokens import ImageLoad, image_load
+from vlmdoctor.plan.tokens import ImageLoad, image_load, video_load
 from vlmdoctor.plan.weights import Components, float_dtype
 
 
@@ -71,6 +71,13 @@ def workload(request: PlanRequest, comp: Components, dtype: str) -> Workload:
     elif image is not None:
         visual = request.images * image.tokens
         notes.append(image.note)
+    video = (video_load(card.images, request.frames, request.video_max_pixels)
+             if request.videos else None)
+    if request.videos and video is None:
+        unknown.append("visual tokens per video (only Qwen-style pixel budgets are sized)")
+    elif video is not None:
+        visual += request.videos * video.tokens
+        notes.append(video.note)
     sequence, prefill = request.context + visual, request.prefill_tokens + visual
     tokens, batch = prefill * request.batch, request.batch
     hd = head_dim(card)
@@ -109,6 +116,9 @@ def workload(request: PlanRequest, comp: Components, dtype: str) -> Workload:
             vision_peak = batch * request.images * image.patches * per_patch
         else:
             unknown.append("vision-tower activations (vision_hidden_size unknown)")
+    if video is not None and a.vision_hidden_size:
+        per_patch = (VIT_HIDDEN_COPIES + VIT_MLP_COPIES * VIT_MLP_RATIO) * a.vision_hidden_size * b
+        vision_peak = max(vision_peak, batch * request.videos * video.patches * per_patch)
     return Workload(sequence=sequence, prefill=prefill, image=image, kv_per_layer=kv,
                     carry=carry, layer_peak=layer_peak, logits=logits,
                     vision_peak=vision_peak, notes=(*stack.notes, *notes),

@@ -38,6 +38,9 @@ class PlanRequest:
     excluded: tuple[str, ...] = ()  # GPUs found but not plannable, one reason each
     stack: Stack = NO_STACK  # the transformers/torch the model runs under
     context_fixed: bool = False  # --context given: the fit frontier keeps it
+    videos: int = 0  # videos per sequence (Qwen-style pixel budgets only)
+    frames: int = 32  # frames per video after sampling
+    video_max_pixels: int | None = None  # per-frame pixel cap (qwen-vl-utils VIDEO_MAX_PIXELS)
 
     @property
     def resolved_dtype(self) -> str:
@@ -81,7 +84,8 @@ def validate(request: PlanRequest) -> None:
     if request.resolved_dtype not in DTYPES:
         raise InputError(f"--dtype {request.dtype!r}: expected one of {', '.join(DTYPES)}")
     for option, value, low in (("--context", request.context, 1), ("--batch", request.batch, 1),
-                               ("--images", request.images, 0)):
+                               ("--images", request.images, 0), ("--videos", request.videos, 0),
+                               ("--frames", request.frames, 1)):
         if value < low:
             raise InputError(f"{option} {value}: must be at least {low}")
         if value > MAX_TOKENS:
@@ -89,6 +93,9 @@ def validate(request: PlanRequest) -> None:
     if request.max_pixels is not None and not 1 <= request.max_pixels <= MAX_PIXELS:
         raise InputError(f"--max-pixels {request.max_pixels}: must be between 1 and "
                          f"{MAX_PIXELS}")
+    if request.video_max_pixels is not None and not 1 <= request.video_max_pixels <= MAX_PIXELS:
+        raise InputError(f"--video-max-pixels {request.video_max_pixels}: must be between 1 "
+                         f"and {MAX_PIXELS}")
     if not 0 <= request.new_tokens < request.context:
         raise InputError(f"--new-tokens {request.new_tokens}: must be at least 0 and "
                          f"less than --context {request.context}")
