@@ -41,7 +41,8 @@ def planning(knowledge: Knowledge) -> ExtraStage:
                                      max_pixels=int(pixels) if pixels.isdigit() else None,
                                      variants=variants, excluded=unplannable(snapshot),
                                      stack=Stack(snapshot.packages.get("transformers"),
-                                                 snapshot.packages.get("torch"), "snapshot")))
+                                                 snapshot.packages.get("torch"), "snapshot")),
+                         strict=False)
         return plan, plan_findings(plan)
 
     return stage

@@ -67,7 +67,7 @@ def test_kv_left_to_defaults_is_not_sized_not_zero() -> None:
     from vlmdoctor.plan import plan_findings, plan_text_lines
 
     finding = next(f for f in plan_findings(plan) if f.id == "plan-unknown-size")
-    assert finding.severity == "warning"
+    assert finding.severity == "info"
     assert "The KV cache is not sized (not counted as 0)" in finding.message
     assert "without the KV cache (KV cache not sized)" in plan_text_lines(plan)[0]
 
@@ -153,3 +153,17 @@ def test_mixed_consumer_gpus_all_hold_layers(sizes) -> None:  # type: ignore[no-
                                  stack=Stack("4.57.1", "2.5.1", "test")))
     used = {v for k, v in plan.device_map.items() if ".layers." in k}
     assert used == set(range(len(sizes)))
+
+
+def test_check_goes_on_with_an_absurd_model_and_names_the_field() -> None:
+    from vlmdoctor.plan import plan_findings
+
+    base = card("qwen2.5-vl-7b-instruct")
+    bad = change(base, architecture=change(base.architecture, lm_layers=0))
+    plan = make_plan(PlanRequest(card=bad, gpus=parse_gpus("1xRTX4090")), strict=False)
+    assert (plan.sized, plan.fits) == (False, False)
+    (finding,) = plan_findings(plan)
+    assert (finding.id, finding.severity) == ("plan-unknown-size", "info")
+    assert finding.message == (
+        "cannot plan qwen2.5-vl-7b-instruct: architecture.lm_layers = 0 (from the model's config "
+        "or processor files) must be between 1 and 10000. No estimate was made.")
