@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from vlmdoctor.errors import InputError
 from vlmdoctor.plan.estimate import estimate
 from vlmdoctor.plan.findings import plan_findings
 from vlmdoctor.plan.frontier import frontier
 from vlmdoctor.plan.gpus import GpuSpec, gpus_from_snapshot, parse_gpus, unplannable
 from vlmdoctor.plan.options import fit_options
-from vlmdoctor.errors import InputError
 from vlmdoctor.plan.request import PlanRequest, validate_card
 from vlmdoctor.plan.result import Budget, GpuUsage, Option, Plan
 from vlmdoctor.plan.stack import Stack
