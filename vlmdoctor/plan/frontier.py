@@ -21,7 +21,11 @@ PIXEL_KINDS = ("qwen-pixels", "pixels")
 
 def largest(low: int, high: int, fits: Callable[[int], bool]) -> int | None:
     """The largest value in [low, high] for which fits() holds (fits is monotone)."""
-    if low > high or not fits(low):
+    if low > high:
+        return None
+    if fits(high):  # the common case: the budget as planned fits, nothing to search
+        return high
+    if not fits(low):
         return None
     while low < high:
         mid = (low + high + 1) // 2
