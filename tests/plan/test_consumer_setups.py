@@ -145,3 +145,23 @@ def test_video_tokens_follow_qwen_vl_utils() -> None:
     assert video_load(images, 128, None).tokens == 64 * 384  # VIDEO_TOTAL_PIXELS shares out
     assert video_load(images, 768, None).tokens == 384 * 134  # floor: 128 x 1.05 tokens
     assert video_load(images, 3, 200704).tokens == 2 * 256
+
+
+def test_vllm_through_the_cli_prints_vllms_message_and_exit_codes() -> None:
+    result = CliRunner().invoke(plan_cmd.command, ["-m", "qwen2.5-vl-7b-instruct", "--gpus",
+                                                   "1xRTX4090", "--engine", "vllm"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == ("vLLM plan: Qwen2.5-VL-7B-Instruct with --tensor-parallel-size 1 "
+                        "--max-model-len 128000: does NOT start")
+    assert "  --max-model-len 59936" in lines
+    assert any(line.startswith("vLLM would stop with: ValueError: To serve at least one "
+                               "request with the model's max seq len (128000)") for line in lines)
+    assert lines[-1] == "Verdict: DOES NOT START (exit 1: vLLM stops with the message above)"
+    code, data = run("-m", "qwen2.5-vl-7b-instruct", "--gpus", "2xRTX4090", "--engine", "vllm",
+                     "--tensor-parallel-size", "2", "--max-model-len", "32768",
+                     "--limit-mm-per-prompt", '{"image": 2}',
+                     "--mm-processor-kwargs", '{"max_pixels": 1003520}')
+    assert code == 0 and data["starts"] is True and data["findings"] == []
+    assert data["notes"][1] == ("profiling run with 2 image(s) at the largest size: 1,003,520 "
+                                "pixels / 784 per token = 1,280 visual tokens per image")

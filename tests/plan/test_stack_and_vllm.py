@@ -167,3 +167,42 @@ def test_check_goes_on_with_an_absurd_model_and_names_the_field() -> None:
     assert finding.message == (
         "cannot plan qwen2.5-vl-7b-instruct: architecture.lm_layers = 0 (from the model's config "
         "or processor files) must be between 1 and 10000. No estimate was made.")
+
+
+def test_eager_attention_adds_the_scores_of_one_layer() -> None:
+    llava = card("llava-1.5-7b-hf")
+    gpus = parse_gpus("1xA100-80GB")
+    sdpa = make_plan(PlanRequest(card=llava, gpus=gpus, images=0, context=1024,
+                                 stack=Stack("4.57.1", "2.5.1", "test")))
+    eager = make_plan(PlanRequest(card=llava, gpus=gpus, images=0, context=1024,
+                                  stack=Stack("4.57.1", "2.0.1", "test")))  # torch < 2.1.1
+    assert eager.workload.layer_peak - sdpa.workload.layer_peak == 32 * 1024 * 1024 * (2 + 4)
+
+
+def test_vllm_refuses_when_the_live_gpu_has_too_little_free() -> None:
+    from vlmdoctor.plan import GpuSpec
+
+    gpu = GpuSpec(0, "NVIDIA GeForce RTX 4090", 24 * GIB, 20 * GIB, "8.9")
+    plan = vllm_plan(PlanRequest(card=card("qwen2.5-vl-3b-instruct"), gpus=(gpu,)),
+                     VllmOptions(max_model_len=8192))
+    assert plan.starts is False
+    assert plan.message == (
+        "Free memory on device cuda:0 (20.00/24.00 GiB) on startup is less than desired GPU "
+        "memory utilization (0.9, 21.60 GiB). Decrease GPU memory utilization or reduce GPU "
+        "memory used by other processes.")
+    assert plan.fixes == ("--gpu-memory-utilization 0.83",)
+
+
+def test_check_plans_with_the_snapshots_transformers() -> None:
+    from vlmdoctor.knowledge import load_knowledge as knowledge_base
+    from vlmdoctor.snapshot import Gpu, Snapshot
+    from vlmdoctor.stages import planning
+    from vlmdoctor.target import resolve
+
+    stage = planning(knowledge_base(None))
+    model = resolve(CATALOGUE, "qwen2.5-vl-7b-instruct")
+    gpus = (Gpu(0, "NVIDIA GeForce RTX 4090", 24564, 24000, "8.9"),)
+    old = stage(Snapshot(gpus=gpus, packages={"transformers": "4.50.0"}), model, "auto")[0]
+    new = stage(Snapshot(gpus=gpus, packages={"transformers": "4.57.1"}), model, "auto")[0]
+    assert old.workload.logits > new.workload.logits == 152064 * 2
+    assert "transformers 4.57.1 (snapshot)" in new.notes
