@@ -206,3 +206,25 @@ def test_check_plans_with_the_snapshots_transformers() -> None:
     new = stage(Snapshot(gpus=gpus, packages={"transformers": "4.57.1"}), model, "auto")[0]
     assert old.workload.logits > new.workload.logits == 152064 * 2
     assert "transformers 4.57.1 (snapshot)" in new.notes
+
+
+@settings(max_examples=150, deadline=None)
+@given(layers=st.integers(2, 96), caps=st.lists(st.integers(8, 200), min_size=2, max_size=8))
+def test_family_maps_never_leave_a_gpu_without_layers(layers, caps) -> None:  # type: ignore[no-untyped-def]
+    from vlmdoctor.plan.devicemap import internvl_layers, xcomposer_layers
+
+    if layers < len(caps):
+        return
+    internvl = internvl_layers(layers, caps, 0.5)
+    assert internvl[-1] == 0 and internvl[:-1] == sorted(internvl[:-1])  # last layer on GPU 0
+    assert {*internvl} == set(range(len(caps)))
+    xcomposer = xcomposer_layers(layers, caps)
+    assert xcomposer == sorted(xcomposer) and {*xcomposer} == set(range(len(caps)))
+    assert len(internvl) == len(xcomposer) == layers
+
+
+def test_internvl_official_split_on_identical_gpus_is_kept() -> None:
+    from vlmdoctor.plan.devicemap import internvl_layers
+
+    split = internvl_layers(80, [80] * 4, 0.5)  # InternVL split_model, 76B on 4 GPUs
+    assert [split[:-1].count(i) for i in range(4)] == [12, 23, 23, 21] and split[-1] == 0

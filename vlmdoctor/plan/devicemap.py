@@ -47,6 +47,22 @@ def _weights(capacities: list[int]) -> list[float]:
     return [max(c, 0) / top for c in capacities]
 
 
+def every_gpu(order: list[int], n: int, held: tuple[int, ...] = ()) -> list[int]:
+    """Move layers (keeping their order) so that no GPU is left without one: the family
+    formulas round up per GPU and can run out of layers before the last GPUs. A GPU in
+    ``held`` already holds a pinned layer elsewhere and may stay without one here."""
+    counts = [order.count(i) for i in range(n)]
+    need = [0 if i in held else 1 for i in range(n)]
+    if len(order) < sum(need):
+        return order
+    while any(c < r for c, r in zip(counts, need)):
+        empty = next(i for i in range(n) if counts[i] < need[i])
+        donor = max(range(n), key=lambda i: (counts[i] - need[i], -abs(i - empty)))
+        counts[donor] -= 1
+        counts[empty] += 1
+    return [gpu for gpu in range(n) for _ in range(counts[gpu])]
+
+
 def internvl_layers(layers: int, capacities: list[int], gpu0_weight: float) -> list[int]:
     weights = _weights(capacities)
     weights[0] *= gpu0_weight
@@ -55,7 +71,10 @@ def internvl_layers(layers: int, capacities: list[int], gpu0_weight: float) -> l
     for gpu, weight in enumerate(weights):
         out.extend([gpu] * math.ceil(per_gpu * weight))
     out = (out + [len(capacities) - 1] * layers)[:layers]
-    out[-1] = 0  # the last layer sits with the embeddings and the head on GPU 0
+    if layers > 1:  # the last layer sits with the embeddings and the head on GPU 0
+        out = [*every_gpu(out[:-1], len(capacities), held=(0,)), 0]
+    else:
+        out[-1] = 0
     return out
 
 
@@ -69,7 +88,7 @@ def xcomposer_layers(layers: int, capacities: list[int]) -> list[int]:
             gpu, used = gpu + 1, 0
         out.append(gpu)
         used += 1
-    return out
+    return every_gpu(out, len(capacities))
 
 
 def balanced_layers(layers: int, capacities: list[int], fixed: list[int], cost: int) -> list[int]:
