@@ -228,3 +228,16 @@ def test_internvl_official_split_on_identical_gpus_is_kept() -> None:
 
     split = internvl_layers(80, [80] * 4, 0.5)  # InternVL split_model, 76B on 4 GPUs
     assert [split[:-1].count(i) for i in range(4)] == [12, 23, 23, 21] and split[-1] == 0
+
+
+@pytest.mark.parametrize(("model", "version", "last", "upcast"), [
+    ("llava-1.5-7b-hf", "4.44.2", False, True),  # generate() keeps only the last from 4.45.0
+    ("llava-1.5-7b-hf", "4.45.0", True, False),
+    ("qwen2-vl-7b-instruct", "4.45.2", False, True),  # unconditional logits.float() until 4.46
+    ("qwen2-vl-7b-instruct", "4.46.0", False, False),
+    ("qwen2-vl-7b-instruct", "5.0.0", True, False),
+    ("florence-2-large", "4.57.1", False, False),  # remote code: its own forward, not 4.56
+])
+def test_logits_boundaries(model, version, last, upcast) -> None:  # type: ignore[no-untyped-def]
+    a = assumptions(card(model), Stack(version, "2.5.1", "test"))
+    assert (a.logits_last_only, a.logits_upcast) == (last, upcast)

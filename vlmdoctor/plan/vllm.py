@@ -98,6 +98,9 @@ def vllm_plan(request: PlanRequest, options: VllmOptions) -> VllmPlan:
     notes = [f"gpu_memory_utilization {options.gpu_memory_utilization}, tensor parallel {tp}, "
              f"max_num_batched_tokens {options.max_num_batched_tokens}, KV blocks of "
              f"{BLOCK_SIZE} tokens"]
+    if tp > 1:
+        notes.append("the vision tower is counted sharded like the language model "
+                     "(--mm-encoder-tp-mode data replicates it on every rank instead)")
     comp = components(card)
     if comp is None or not request.gpus:
         return _unknown(notes, "no parameter count" if comp is None else "no GPU to plan on")
