@@ -163,5 +163,5 @@ def test_vllm_through_the_cli_prints_vllms_message_and_exit_codes() -> None:
                      "--limit-mm-per-prompt", '{"image": 2}',
                      "--mm-processor-kwargs", '{"max_pixels": 1003520}')
     assert code == 0 and data["starts"] is True and data["findings"] == []
-    assert data["notes"][1] == ("profiling run with 2 image(s) at the largest size: 1,003,520 "
+    assert data["notes"][2] == ("profiling run with 2 image(s) at the largest size: 1,003,520 "
                                 "pixels / 784 per token = 1,280 visual tokens per image")
