@@ -28,6 +28,7 @@ def planning(knowledge: Knowledge) -> ExtraStage:
             return None, ()
         from vlmdoctor.plan import (
             PlanRequest,
+            Stack,
             gpus_from_snapshot,
             make_plan,
             plan_findings,
@@ -39,7 +40,10 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         plan = make_plan(PlanRequest(card=card, gpus=gpus_from_snapshot(snapshot),
                                      dtype=None if dtype == "auto" else dtype,
                                      max_pixels=int(pixels) if pixels.isdigit() else None,
-                                     variants=variants, excluded=unplannable(snapshot)))
+                                     variants=variants, excluded=unplannable(snapshot),
+                                     stack=Stack(snapshot.packages.get("transformers"),
+                                                 snapshot.packages.get("torch"), "snapshot")),
+                         strict=False)
         return plan, plan_findings(plan)
 
     return stage
