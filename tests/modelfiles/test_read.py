@@ -47,7 +47,8 @@ def test_directory_facts_are_exact(tmp_path: Path) -> None:
         "tie_word_embeddings": False, "vision_layers": 2, "vision_hidden_size": 32,
         "vision_heads": 2}
     assert dict(facts.images) == {"min_pixels": 3136, "max_pixels": 12845056, "patch_size": 14,
-                                  "merge_size": 2}
+                                  "merge_size": 2, "kind": "qwen-pixels", "tokens_source":
+                                  "min_pixels/max_pixels, patch_size, merge_size"}
     assert facts.auto_map == {} and facts.files == () and facts.quantization == {}
 
 
