@@ -35,7 +35,7 @@ WANTED = frozenset({
     "vision_feature_select_strategy", "vision_feature_layer", "max_num_tiles",
     "num_channels", "projection_dim", "encoder_layers", "decoder_layers",
     "encoder_attention_heads", "decoder_attention_heads", "encoder_ffn_dim", "decoder_ffn_dim",
-    "num_image_tokens", "image_token_count", "vision_feature_layers",
+    "image_token_count", "vision_feature_layers",
 })
 SUB_KEYS = ("text_config", "vision_config", "llm_config", "language_config",
             "audio_config", "vision_tower_config", "qformer_config", "projector_config")
@@ -162,6 +162,7 @@ def _merge_sub(facts: ClassFacts, key: str, sub: dict[str, Any]) -> None:
 def _scan_class(node: ast.ClassDef) -> ClassFacts:
     facts = ClassFacts(node.name, tuple(n for n in (_name(b) for b in node.bases) if n), None)
     for stmt in node.body:
+        value: ast.expr | None
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target, value = _name(stmt.targets[0]), stmt.value
         elif isinstance(stmt, ast.AnnAssign):
@@ -209,7 +210,7 @@ def resolve(classes: list[ClassFacts]) -> dict[str, dict[str, Any]]:
         for base in c.bases:
             if base in by_name and base not in seen:
                 out += chain(by_name[base], seen | {c.name})
-        return out + [c]
+        return [*out, c]
 
     types: dict[str, str] = {}
     for c in classes:

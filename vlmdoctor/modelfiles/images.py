@@ -96,7 +96,7 @@ def image_budget(pre: Mapping[str, Any], cfg: Mapping[str, Any], proc: Mapping[s
     c = Fields(cfg, f"{shown}/config.json")
     vkey = next((k for k in ("vision_config", "visual", "vision_tower_config")
                  if isinstance(cfg.get(k), Mapping)), "vision_config")
-    size = pre.get("size") if isinstance(pre.get("size"), Mapping) else {}
+    size: Mapping[str, Any] = pre["size"] if isinstance(pre.get("size"), Mapping) else {}
     out: dict[str, Scalar] = {
         "min_pixels": p.int("min_pixels", MAX_PIXELS)
         or (p.int("size.shortest_edge", MAX_PIXELS) if "longest_edge" in size and

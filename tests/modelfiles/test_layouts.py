@@ -1,0 +1,117 @@
+"""Header-only directories with real checkpoints' layouts: counts equal the published
+totals, configs that leave values to the release's defaults are sized, quantised layouts
+give the logical count, and the planner sees the geometry the files imply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.modelfiles import layouts as L
+from vlmdoctor.modelfiles.card import card_from_facts
+from vlmdoctor.modelfiles.facts import ModelFacts
+from vlmdoctor.modelfiles.locate import locate
+from vlmdoctor.modelfiles.read import read_model
+
+
+def read(root: Path) -> ModelFacts:
+    source = locate(str(root))
+    assert source is not None
+    return read_model(source)
+
+
+# Published totals: the checkpoints' model.safetensors.index.json metadata.total_size / 2
+# (16-bit weights). LLaVA-1.5-7B: 7,063,427,072 (LlavaForConditionalGeneration parameter
+# count from llava-hf/llava-1.5-7b-hf's config, as counted in public code and benchmarks).
+# Gemma-3-4B, LLaVA-OneVision-0.5B and PaliGemma2-3B-448 without the SigLIP pooling head
+# (issue 15 §4; vision_use_head: false in their configs).
+@pytest.mark.parametrize(("name", "config", "layout", "params"), [
+    ("gemma-3-4b-it", L.GEMMA3_4B_CONFIG, L.gemma3_4b,
+     {"vision": 416_866_032, "projector": 2_950_272, "language": 3_880_263_168,
+      "total": 4_300_079_472}),
+    ("llava-1.5-7b-hf", L.LLAVA15_CONFIG, L.llava15_7b,
+     {"vision": 303_507_456, "projector": 20_979_712, "language": 6_738_939_904,
+      "total": 7_063_427_072}),
+    ("llava-onevision-qwen2-0.5b-ov-hf", L.ONEVISION_05B_CONFIG, L.onevision_05b,
+     {"vision": 397_747_744, "projector": 1_837_696, "language": 493_773_824,
+      "total": 893_359_264}),
+    ("paligemma2-3b-pt-448", L.PALIGEMMA2_448_CONFIG, L.paligemma2_3b_448,
+     {"vision": 413_327_088, "projector": 2_656_512, "language": 2_617_143_552,
+      "total": 3_033_127_152}),
+])
+def test_counts_equal_the_published_totals(tmp_path: Path, name: str, config: dict[str, Any],
+                                           layout: Any, params: dict[str, int]) -> None:
+    facts = read(L.write_dir(tmp_path / name, config, layout()))
+    assert dict(facts.params) == params
+
+
+def test_gemma3_geometry_left_to_the_release_defaults_is_filled(tmp_path: Path) -> None:
+    """google/gemma-3-4b-it's text_config has no heads, KV heads, head_dim or vocab: they are
+    Gemma3TextConfig's defaults in transformers 4.50.0 (the .dev0 it was saved with)."""
+    facts = read(L.write_dir(tmp_path / "g", L.GEMMA3_4B_CONFIG, L.gemma3_4b()))
+    assert facts.defaults_release == "4.50.0"
+    g = facts.geometry
+    assert (g["num_attention_heads"], g["num_kv_heads"], g["head_dim"], g["vocab_size"],
+            g["max_context"], g["tie_word_embeddings"]) == (8, 4, 256, 262208, 131072, True)
+    assert facts.config_defaults["text_config.num_key_value_heads"] == 4
+    assert "text_config.hidden_size" not in facts.config_defaults  # the file states it
+    card = card_from_facts(facts, "g", None)
+    assert card.architecture.num_kv_heads == 4 and card.architecture.head_dim == 256
+    assert "transformers 4.50.0's config-class defaults" in (card.architecture.source or "")
+
+
+def test_llava15_text_config_takes_llama_defaults(tmp_path: Path) -> None:
+    """The KV cache was counted 0 for LLaVA-1.5 (issue 16): LlamaConfig's 32 layers,
+    4096 hidden, 32 heads (KV heads = heads) and 11008 MLP fill the gaps."""
+    facts = read(L.write_dir(tmp_path / "l", L.LLAVA15_CONFIG, L.llava15_7b(),
+                             L.LLAVA15_PREPROCESSOR))
+    g = facts.geometry
+    assert (g["lm_layers"], g["hidden_size"], g["num_attention_heads"], g["num_kv_heads"],
+            g["head_dim"], g["intermediate_size"]) == (32, 4096, 32, 32, 128, 11008)
+    assert g["max_context"] == 4096 and g["vocab_size"] == 32064  # stated in the file
+
+
+def test_remote_code_model_type_gets_no_defaults(tmp_path: Path) -> None:
+    cfg = {**L.LLAVA15_CONFIG, "auto_map": {"AutoModel": "modeling_x.X"}, "model_type": "fuyu",
+           "text_config": {"model_type": "acme_text"}}
+    facts = read(L.write_dir(tmp_path / "r", cfg, L.gemma3_4b()))
+    assert "lm_layers" not in facts.geometry and "num_kv_heads" not in facts.geometry
+    card = card_from_facts(facts, "r", None)
+    assert card.architecture.lm_layers is None  # unknown, never 0
+
+
+def test_release_older_than_the_data_fills_nothing(tmp_path: Path) -> None:
+    cfg = {**L.LLAVA15_CONFIG, "transformers_version": "4.29.2"}
+    facts = read(L.write_dir(tmp_path / "old", cfg, L.llava15_7b()))
+    assert facts.defaults_release is None and facts.config_defaults == {}
+    assert "lm_layers" not in facts.geometry
+
+
+@pytest.mark.parametrize("method", ["awq", "gptq", "nf4", "fp8"])
+def test_quantised_layouts_give_the_logical_count(tmp_path: Path, method: str) -> None:
+    cfg = {**L.LLAVA15_CONFIG, "quantization_config": L.QUANT_CONFIGS[method]}
+    facts = read(L.write_dir(tmp_path / method, cfg, L.llava15_7b(
+        quantise=L.QUANTISERS[method])))
+    assert abs(facts.params["total"] - 7_063_427_072) <= 7_063_427_072 // 100
+    assert facts.params["vision"] == 303_507_456  # left unquantised
+    card = card_from_facts(facts, method, None)
+    assert card.params.total == facts.params["total"]
+    assert f"logical counts of the {L.QUANT_CONFIGS[method]['quant_method']} packing" in (
+        card.params.source or "")
+
+
+def test_quantised_storage_bytes(tmp_path: Path) -> None:
+    """The stored bytes stay the headers' (fp8 one byte a weight, int4 half a byte)."""
+    base = read(L.write_dir(tmp_path / "f16", L.LLAVA15_CONFIG, L.llava15_7b()))
+    cfg = {**L.LLAVA15_CONFIG, "quantization_config": L.QUANT_CONFIGS["fp8"]}
+    fp8 = read(L.write_dir(tmp_path / "fp8", cfg, L.llava15_7b(quantise=L.fp8)))
+    linears = 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008)
+    scales = 32 * 4 * (4 * 32 * 32 + 3 * 86 * 32)  # float32 128x128 block scales
+    assert base.weight_bytes == 2 * 7_063_427_072
+    assert fp8.weight_bytes == base.weight_bytes - linears + scales
+    cfg = {**L.LLAVA15_CONFIG, "quantization_config": L.QUANT_CONFIGS["awq"]}
+    awq = read(L.write_dir(tmp_path / "awq", cfg, L.llava15_7b(quantise=L.awq_gemm)))
+    assert awq.storage_bytes["language"] < base.storage_bytes["language"] * 0.6
+    assert awq.storage_bytes["vision"] == base.storage_bytes["vision"] == 2 * 303_507_456
