@@ -25,6 +25,7 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         card = model.card
         if card is None or not snapshot.gpus:
             return None, ()
+        from vlmdoctor.modelfiles.quant import auto_dtype
         from vlmdoctor.plan import (
             PlanRequest,
             gpus_from_snapshot,
@@ -36,7 +37,8 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         variants = knowledge.catalogue.family(card.family)
         pixels = snapshot.env.get("MAX_PIXELS", "")  # what qwen-vl-utils / ms-swift will use
         plan = make_plan(PlanRequest(card=card, gpus=gpus_from_snapshot(snapshot),
-                                     dtype=None if dtype == "auto" else dtype,
+                                     dtype=auto_dtype(model.facts,
+                                                      None if dtype == "auto" else dtype),
                                      max_pixels=int(pixels) if pixels.isdigit() else None,
                                      variants=variants, excluded=unplannable(snapshot)))
         return plan, plan_findings(plan)

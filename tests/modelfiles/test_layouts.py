@@ -115,3 +115,27 @@ def test_quantised_storage_bytes(tmp_path: Path) -> None:
     awq = read(L.write_dir(tmp_path / "awq", cfg, L.llava15_7b(quantise=L.awq_gemm)))
     assert awq.storage_bytes["language"] < base.storage_bytes["language"] * 0.6
     assert awq.storage_bytes["vision"] == base.storage_bytes["vision"] == 2 * 303_507_456
+
+
+@pytest.mark.parametrize(("method", "dtype"), [("awq", "int4"), ("gptq", "int4"),
+                                               ("nf4", "int4"), ("fp8", "int8")])
+def test_plan_of_a_quantised_directory_weighs_what_is_stored(tmp_path: Path, method: str,
+                                                             dtype: str) -> None:
+    """Sized (not "the card gives no size"), in the packing's precision, within 10 % of the
+    bytes the headers give; an fp16 plan of the same count would be 1.5-3x that."""
+    import json
+
+    from tests.cli.test_cli import run
+
+    cfg = {**L.LLAVA15_CONFIG, "quantization_config": L.QUANT_CONFIGS[method]}
+    root = L.write_dir(tmp_path / method, cfg, L.llava15_7b(quantise=L.QUANTISERS[method]))
+    stored = read(root).weight_bytes or 0
+    code, out, _ = run("plan", "--model", str(root), "--gpus", "1xA100-80GB",
+                       "--format", "json")
+    plan = json.loads(out)
+    assert code == 0 and plan["sized"] and plan["dtype"] == dtype
+    weights = plan["per_gpu"][0]["weights_bytes"]
+    assert abs(weights - stored) <= stored // 10, (weights, stored)
+    code, out, _ = run("plan", "--model", str(root), "--gpus", "1xA100-80GB", "--dtype", "fp16",
+                       "--format", "json")
+    assert json.loads(out)["dtype"] == "fp16"  # an explicit --dtype is kept

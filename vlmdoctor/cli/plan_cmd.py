@@ -20,6 +20,7 @@ from vlmdoctor.cli.output import emit
 from vlmdoctor.doctor import load_environment
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.knowledge.catalogue import Catalogue
+from vlmdoctor.modelfiles.quant import auto_dtype
 from vlmdoctor.plan import (
     GpuSpec,
     PlanRequest,
@@ -83,7 +84,8 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
         return
     found, excluded = inventory(gpus, from_report)
     request = PlanRequest(
-        card=card, gpus=found, excluded=excluded, dtype=resolved_dtype(dtype), context=context,
+        card=card, gpus=found, excluded=excluded,
+        dtype=auto_dtype(resolved.facts, resolved_dtype(dtype)), context=context,
         batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
         variants=catalogue.family(card.family),
