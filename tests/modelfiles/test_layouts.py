@@ -95,6 +95,8 @@ def test_quantised_layouts_give_the_logical_count(tmp_path: Path, method: str) -
     facts = read(L.write_dir(tmp_path / method, cfg, L.llava15_7b(
         quantise=L.QUANTISERS[method])))
     assert abs(facts.params["total"] - 7_063_427_072) <= 7_063_427_072 // 100
+    # exact: scales, zero points, g_idx and the 4-bit state are not parameters
+    assert facts.params["total"] == 7_063_427_072
     assert facts.params["vision"] == 303_507_456  # left unquantised
     card = card_from_facts(facts, method, None)
     assert card.params.total == facts.params["total"]
@@ -139,3 +141,35 @@ def test_plan_of_a_quantised_directory_weighs_what_is_stored(tmp_path: Path, met
     code, out, _ = run("plan", "--model", str(root), "--gpus", "1xA100-80GB", "--dtype", "fp16",
                        "--format", "json")
     assert json.loads(out)["dtype"] == "fp16"  # an explicit --dtype is kept
+
+
+def test_florence2_bart_decoder_geometry(tmp_path: Path) -> None:
+    """Florence-2-large's language model is BART-style: the decoder's layers and heads hold
+    the KV cache (config.json text_config of microsoft/Florence-2-large)."""
+    cfg = {"model_type": "florence2", "auto_map": {"AutoModelForCausalLM": "m.F"},
+           "text_config": {"model_type": "florence2_language", "d_model": 1024,
+                           "decoder_layers": 12, "decoder_attention_heads": 16,
+                           "decoder_ffn_dim": 4096, "encoder_layers": 12,
+                           "encoder_attention_heads": 16, "vocab_size": 51289,
+                           "max_position_embeddings": 1024}}
+    facts = read(L.write_dir(tmp_path / "f", cfg, {"lm_head.weight": ("F16", [51289, 1024])}))
+    g = facts.geometry
+    assert (g["lm_layers"], g["hidden_size"], g["num_attention_heads"], g["num_kv_heads"],
+            g["head_dim"], g["intermediate_size"]) == (12, 1024, 16, 16, 64, 4096)
+
+
+def test_flat_config_keeps_its_top_level_language_model(tmp_path: Path) -> None:
+    """A Qwen2.5-VL config saved flat (the language model at the top level), read with a
+    release whose Qwen2_5_VLConfig has a text_config: no text_config is made up from the
+    class defaults (80 layers, hidden 8192); the file's own values stand."""
+    cfg = {"model_type": "qwen2_5_vl", "transformers_version": "4.57.1",
+           "hidden_size": 2048, "intermediate_size": 11008, "num_hidden_layers": 36,
+           "num_attention_heads": 16, "num_key_value_heads": 2, "vocab_size": 151936,
+           "max_position_embeddings": 128000, "tie_word_embeddings": True,
+           "vision_config": {"depth": 32, "hidden_size": 1280, "out_hidden_size": 2048,
+                             "num_heads": 16, "patch_size": 14, "spatial_merge_size": 2}}
+    facts = read(L.write_dir(tmp_path / "q", cfg, {"lm_head.weight": ("BF16", [8, 8])}))
+    g = facts.geometry
+    assert (g["lm_layers"], g["hidden_size"], g["num_kv_heads"], g["vision_hidden_size"]) == (
+        36, 2048, 2, 1280)
+    assert not any(k.startswith("text_config.") for k in facts.config_defaults)

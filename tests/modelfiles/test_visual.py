@@ -91,6 +91,12 @@ def test_qwen3_vl_directory_keeps_its_patch_size(tmp_path: Path) -> None:
                    "vision_config": {"model_type": "intern_vit_6b", "image_size": 448,
                                      "patch_size": 14}},
      None, None, ("internvl-tiles", 13 * 256)),
+    # InternVL3-hf (transformers' own InternVL): list-valued sizes, max_patches in the processor.
+    ("internvl-hf", {"model_type": "internvl", "transformers_version": "4.52.0.dev0",
+                     "downsample_ratio": 0.5,
+                     "vision_config": {"model_type": "internvl_vision", "image_size": [448, 448],
+                                       "patch_size": [14, 14]}},
+     {"max_patches": 12, "crop_to_patches": True}, None, ("internvl-tiles", 13 * 256)),
     # MiniCPM-V 2.6: 64 resampler queries per slice, 9 slices + the source image.
     ("minicpm-v", {"model_type": "minicpmv", "auto_map": {"AutoModel": "m.M"},
                    "query_num": 64, "slice_config": {"max_slice_nums": 9, "patch_size": 14}},

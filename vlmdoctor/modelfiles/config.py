@@ -103,7 +103,9 @@ def geometry(cfg: Mapping[str, Any], shown: str | None = None) -> dict[str, Scal
     text = text_config(cfg)
     vision = _sub(cfg, VISION_KEYS) or {}
     t, v = _prefix(cfg, text), _prefix(cfg, vision)
-    heads = read("num_attention_heads", t, text, "num_attention_heads", "n_head")
+    # Encoder-decoder language models (Florence-2's BART) cache keys and values in the decoder.
+    heads = read("num_attention_heads", t, text, "num_attention_heads", "n_head",
+                 "decoder_attention_heads")
     hidden = read("hidden_size", t, text, "hidden_size", "d_model", "n_embd")
     head_dim = read("head_dim", t, text, "head_dim")
     if head_dim is None and heads and hidden:
@@ -112,9 +114,11 @@ def geometry(cfg: Mapping[str, Any], shown: str | None = None) -> dict[str, Scal
     if tie is None:
         tie = cfg.get("tie_word_embeddings")
     out: dict[str, Scalar] = {
-        "lm_layers": read("lm_layers", t, text, "num_hidden_layers", "n_layer", "num_layers"),
+        "lm_layers": read("lm_layers", t, text, "num_hidden_layers", "n_layer", "num_layers",
+                          "decoder_layers"),
         "hidden_size": hidden,
-        "intermediate_size": read("intermediate_size", t, text, "intermediate_size", "ffn_dim"),
+        "intermediate_size": read("intermediate_size", t, text, "intermediate_size", "ffn_dim",
+                                  "decoder_ffn_dim"),
         "num_attention_heads": heads,
         "num_kv_heads": read("num_kv_heads", t, text, "num_key_value_heads",
                              "multi_query_group_num") or heads,
