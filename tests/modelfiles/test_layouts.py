@@ -173,3 +173,41 @@ def test_flat_config_keeps_its_top_level_language_model(tmp_path: Path) -> None:
     assert (g["lm_layers"], g["hidden_size"], g["num_kv_heads"], g["vision_hidden_size"]) == (
         36, 2048, 2, 1280)
     assert not any(k.startswith("text_config.") for k in facts.config_defaults)
+
+
+def _replayed_plan(tmp_path: Path, facts: dict[str, Any], dtype: str) -> dict[str, Any]:
+    import json
+
+    from tests.conftest import environment, make_knowledge
+    from vlmdoctor.doctor import CheckRequest, run_check
+    from vlmdoctor.reportfile import read_saved
+    from vlmdoctor.stages import planning
+
+    report = {"schema_version": 1, "environment": environment("a100-cu124"),
+              "target": {"model": "/m", "dtype": dtype, "model_facts": facts,
+                         "source": {"kind": "directory", "path": "/m"}}}
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    knowledge = make_knowledge()
+    result = run_check(CheckRequest(from_report=str(path)), knowledge,
+                       saved=read_saved(str(path)), plan_stage=planning(knowledge))
+    assert result.plan is not None
+    plan: dict[str, Any] = result.plan.to_dict()
+    return plan
+
+
+def test_check_plans_a_saved_quantised_directory_in_its_precision(tmp_path: Path) -> None:
+    cfg = {**L.LLAVA15_CONFIG, "quantization_config": L.QUANT_CONFIGS["gptq"]}
+    facts = read(L.write_dir(tmp_path / "gptq", cfg, L.llava15_7b(quantise=L.gptq)))
+    assert _replayed_plan(tmp_path, facts.to_dict(), "auto")["dtype"] == "int4"
+    assert _replayed_plan(tmp_path, facts.to_dict(), "fp16")["dtype"] == "fp16"
+
+
+def test_report_from_before_image_kinds_keeps_its_pixel_budget(tmp_path: Path) -> None:
+    """Saved facts without images.kind (older reports): still a Qwen pixel budget."""
+    facts = read(L.write_dir(tmp_path / "l", L.LLAVA15_CONFIG, L.llava15_7b())).to_dict()
+    facts["images"] = {"min_pixels": 3136, "max_pixels": 12845056, "patch_size": 14,
+                       "merge_size": 2}
+    plan = _replayed_plan(tmp_path, facts, "fp16")
+    assert any("12,845,056 pixels / 784 per token = 16,384 visual tokens" in n
+               for n in plan["notes"]), plan["notes"]

@@ -79,9 +79,12 @@ def _int(value: Any, top: int = 1 << 20) -> int | None:
 def _images(facts: ModelFacts, base: Images | None) -> Images | None:
     """The visual tokens the files state (``modelfiles.images``); else the curated card's."""
     img = facts.images
-    kind, patch = img.get("kind"), _int(img.get("patch_size"), 4096)
+    # Reports written before ``kind`` existed name a Qwen pixel budget by its fields alone.
+    kind = img.get("kind") or ("qwen-pixels" if "merge_size" in img and "max_pixels" in img
+                               else None)
+    patch = _int(img.get("patch_size"), 4096)
     env = dict(base.env) if base and base.env else {}
-    source = f"the model's own files: {img.get('tokens_source')}"
+    source = f"the model's own files: {img.get('tokens_source') or 'preprocessor_config.json'}"
     if kind == "qwen-pixels":
         merge, top = _int(img.get("merge_size"), 64), _int(img.get("max_pixels"), MAX_PIXELS)
         if patch and merge and top:
