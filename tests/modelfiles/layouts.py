@@ -271,3 +271,41 @@ QUANT_CONFIGS: dict[str, dict[str, Any]] = {
             "weight_block_size": [128, 128]},
 }
 QUANTISERS = {"awq": awq_gemm, "gptq": gptq, "nf4": bnb_nf4, "fp8": fp8}
+
+
+# --- Qwen/Qwen2.5-VL-7B-Instruct (a flat config: the language model at the top level) -----
+QWEN25_VL_7B_CONFIG: dict[str, Any] = {
+    "architectures": ["Qwen2_5_VLForConditionalGeneration"], "model_type": "qwen2_5_vl",
+    "hidden_size": 3584, "intermediate_size": 18944, "max_position_embeddings": 128000,
+    "num_attention_heads": 28, "num_hidden_layers": 28, "num_key_value_heads": 4,
+    "rope_theta": 1000000.0, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "transformers_version": "4.41.2", "vocab_size": 152064,
+    "vision_config": {"depth": 32, "hidden_act": "silu", "hidden_size": 1280,
+                      "intermediate_size": 3420, "num_heads": 16, "in_chans": 3,
+                      "out_hidden_size": 3584, "patch_size": 14, "spatial_merge_size": 2,
+                      "spatial_patch_size": 14, "window_size": 112,
+                      "fullatt_block_indexes": [7, 15, 23, 31], "tokens_per_second": 2,
+                      "temporal_patch_size": 2},
+}
+QWEN25_VL_PREPROCESSOR = {"min_pixels": 3136, "max_pixels": 12845056, "patch_size": 14,
+                          "temporal_patch_size": 2, "merge_size": 2,
+                          "image_processor_type": "Qwen2_5_VLImageProcessor"}
+
+
+def qwen25_vl_7b(quantise: Any = None) -> Layout:
+    out: Layout = {"visual.patch_embed.proj.weight": ("BF16", [1280, 3, 2, 14, 14])}
+    for i in range(32):
+        p = f"visual.blocks.{i}"
+        norm(out, f"{p}.norm1", 1280, False, "BF16")
+        norm(out, f"{p}.norm2", 1280, False, "BF16")
+        linear(out, f"{p}.attn.qkv", 3840, 1280, True, "BF16")
+        linear(out, f"{p}.attn.proj", 1280, 1280, True, "BF16")
+        linear(out, f"{p}.mlp.gate_proj", 3420, 1280, True, "BF16")
+        linear(out, f"{p}.mlp.up_proj", 3420, 1280, True, "BF16")
+        linear(out, f"{p}.mlp.down_proj", 1280, 3420, True, "BF16")
+    norm(out, "visual.merger.ln_q", 1280, False, "BF16")
+    linear(out, "visual.merger.mlp.0", 5120, 5120, True, "BF16")
+    linear(out, "visual.merger.mlp.2", 3584, 5120, True, "BF16")
+    lm = decoder("model", 28, 3584, 28, 4, 128, 18944, 152064, "BF16", qkv_bias=True)
+    out.update(quantise(lm) if quantise is not None else lm)
+    return out

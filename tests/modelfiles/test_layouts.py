@@ -40,6 +40,11 @@ def read(root: Path) -> ModelFacts:
     ("paligemma2-3b-pt-448", L.PALIGEMMA2_448_CONFIG, L.paligemma2_3b_448,
      {"vision": 413_327_088, "projector": 2_656_512, "language": 2_617_143_552,
       "total": 3_033_127_152}),
+    # Qwen2.5-VL-7B-Instruct: 8,292,166,656 (the Hub's numParameters); its visual module
+    # (tower + merger) is 676,550,144.
+    ("qwen2.5-vl-7b-instruct", L.QWEN25_VL_7B_CONFIG, L.qwen25_vl_7b,
+     {"vision": 631_975_680, "projector": 44_574_464, "language": 7_615_616_512,
+      "total": 8_292_166_656}),
 ])
 def test_counts_equal_the_published_totals(tmp_path: Path, name: str, config: dict[str, Any],
                                            layout: Any, params: dict[str, int]) -> None:
@@ -211,3 +216,15 @@ def test_report_from_before_image_kinds_keeps_its_pixel_budget(tmp_path: Path) -
     plan = _replayed_plan(tmp_path, facts, "fp16")
     assert any("12,845,056 pixels / 784 per token = 16,384 visual tokens" in n
                for n in plan["notes"]), plan["notes"]
+
+
+def test_qwen25_vl_awq_directory(tmp_path: Path) -> None:
+    """Qwen/Qwen2.5-VL-7B-Instruct-AWQ's layout: AWQ GEMM decoder, 16-bit visual module."""
+    cfg = {**L.QWEN25_VL_7B_CONFIG, "torch_dtype": "float16",
+           "quantization_config": L.QUANT_CONFIGS["awq"]}
+    facts = read(L.write_dir(tmp_path / "awq", cfg, L.qwen25_vl_7b(quantise=L.awq_gemm),
+                             L.QWEN25_VL_PREPROCESSOR))
+    assert dict(facts.params) == {"vision": 631_975_680, "projector": 44_574_464,
+                                  "language": 7_615_616_512, "total": 8_292_166_656}
+    images = card_from_facts(facts, "q", None).images
+    assert images is not None and images.pixels_per_token == 784 and images.patch_size == 14
