@@ -235,3 +235,14 @@ def test_absurd_value_through_the_cli_is_exit_2(tmp_path: Path) -> None:
     assert code == 2, (out, err)
     assert "mm_tokens_per_image is 0; expected a positive integer" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_values_of_another_shape_are_unknown_not_errors(tmp_path: Path) -> None:
+    """Per-layer lists (OpenELM-style) and strings are not absurd numbers: unknown."""
+    cfg = {"model_type": "acme", "auto_map": {"AutoModel": "m.A"},
+           "text_config": {"intermediate_size": [768, 1024], "num_attention_heads": "8",
+                           "hidden_size": 512},
+           "mm_tokens_per_image": "256", "downsample_ratio": "0.5"}
+    facts = facts_of(tmp_path, cfg)
+    assert dict(facts.geometry) == {"hidden_size": 512}
+    assert "kind" not in facts.images

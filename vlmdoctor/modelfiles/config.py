@@ -85,8 +85,9 @@ class _Reader:
             ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= top
             if ok:
                 return int(value)
-            if self.shown is None:
-                return None  # a caller that only wants the sane values
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if self.shown is None or not number:
+                return None  # a list or string (per-layer values, remote code): not known
             raise InputError(f"{self.shown}: {where}{name} is {value!r}; expected a positive "
                              f"integer up to {top:,} (cannot plan with it)")
         return None

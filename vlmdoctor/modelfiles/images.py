@@ -65,17 +65,18 @@ class Fields:
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= top:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None  # a string, list or object here is not a count we know how to read
+        if not isinstance(value, int) or not 0 < value <= top:
             raise InputError(f"{self.shown}: {path} is {value!r}; expected a positive integer "
                              f"up to {top:,} (cannot plan the visual tokens)")
         return value
 
     def num(self, path: str, low: float, high: float) -> float | None:
         value = self.raw(path)
-        if value is None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not low < value <= high:
+        if not low < value <= high:
             raise InputError(f"{self.shown}: {path} is {value!r}; expected a number in "
                              f"({low}, {high}] (cannot plan the visual tokens)")
         return float(value)
