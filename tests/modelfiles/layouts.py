@@ -116,13 +116,34 @@ GEMMA3_4B_CONFIG: dict[str, Any] = {
 }
 
 
-def gemma3_4b() -> Layout:
+def gemma3(layers: int = 34, hidden: int = 2560, heads: int = 8, kv: int = 4,
+           head_dim: int = 256, mlp: int = 10240) -> Layout:
     out = vit("vision_tower.vision_model", 27, 1152, 4304, 14, 4096, "BF16")
-    out["multi_modal_projector.mm_input_projection_weight"] = ("BF16", [1152, 2560])
+    out["multi_modal_projector.mm_input_projection_weight"] = ("BF16", [1152, hidden])
     out["multi_modal_projector.mm_soft_emb_norm.weight"] = ("BF16", [1152])
-    out.update(decoder("language_model.model", 34, 2560, 8, 4, 256, 10240, 262208, "BF16",
-                       tied=True, gemma3=True))
+    out.update(decoder("language_model.model", layers, hidden, heads, kv, head_dim, mlp,
+                       262208, "BF16", tied=True, gemma3=True))
     return out
+
+
+def gemma3_4b() -> Layout:
+    return gemma3()
+
+
+# google/gemma-3-27b-it (the architecture of google/medgemma-27b-it): text_config states
+# heads, KV heads and head_dim; the vocab is Gemma3TextConfig's default.
+GEMMA3_27B_CONFIG: dict[str, Any] = {
+    **GEMMA3_4B_CONFIG,
+    "text_config": {"head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504,
+                    "model_type": "gemma3_text", "num_attention_heads": 32,
+                    "num_hidden_layers": 62, "num_key_value_heads": 16,
+                    "query_pre_attn_scalar": 168, "sliding_window": 1024,
+                    "rope_scaling": {"factor": 8.0, "rope_type": "linear"}},
+}
+
+
+def gemma3_27b() -> Layout:
+    return gemma3(62, 5376, 32, 16, 128, 21504)
 
 
 # --- llava-hf/llava-1.5-7b-hf (text_config leaves the Llama geometry to LlamaConfig) --------
@@ -259,7 +280,20 @@ def fp8(layout: Layout) -> Layout:
         f"{m}.weight_scale_inv": ("F32", [-(-o // 128), -(-i // 128)])})
 
 
+def compressed_w4a16(layout: Layout, group: int = 128) -> Layout:
+    """compressed-tensors pack-quantized (llm-compressor W4A16): weight_packed int32
+    [out, in / 8], weight_scale [out, in / g], weight_shape int64 [2]."""
+    return _quantised(layout, lambda m, o, i: {
+        f"{m}.weight_packed": ("I32", [o, i // 8]),
+        f"{m}.weight_scale": ("BF16", [o, i // group]),
+        f"{m}.weight_shape": ("I64", [2])})
+
+
 QUANT_CONFIGS: dict[str, dict[str, Any]] = {
+    "w4a16": {"quant_method": "compressed-tensors", "format": "pack-quantized",
+              "config_groups": {"group_0": {"targets": ["Linear"], "weights": {
+                  "num_bits": 4, "type": "int", "symmetric": True, "strategy": "group",
+                  "group_size": 128}}}, "ignore": ["lm_head"]},
     "awq": {"quant_method": "awq", "bits": 4, "group_size": 128, "version": "gemm",
             "zero_point": True},
     "gptq": {"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": False,
@@ -270,7 +304,8 @@ QUANT_CONFIGS: dict[str, dict[str, Any]] = {
     "fp8": {"quant_method": "fp8", "activation_scheme": "dynamic", "fmt": "e4m3",
             "weight_block_size": [128, 128]},
 }
-QUANTISERS = {"awq": awq_gemm, "gptq": gptq, "nf4": bnb_nf4, "fp8": fp8}
+QUANTISERS = {"awq": awq_gemm, "gptq": gptq, "nf4": bnb_nf4, "fp8": fp8,
+              "w4a16": compressed_w4a16}
 
 
 # --- Qwen/Qwen2.5-VL-7B-Instruct (a flat config: the language model at the top level) -----

@@ -31,6 +31,10 @@ def read(root: Path) -> ModelFacts:
     ("gemma-3-4b-it", L.GEMMA3_4B_CONFIG, L.gemma3_4b,
      {"vision": 416_866_032, "projector": 2_950_272, "language": 3_880_263_168,
       "total": 4_300_079_472}),
+    # google/medgemma-27b-it index total_size 54,864,813,280 bytes (bf16).
+    ("gemma-3-27b-it", L.GEMMA3_27B_CONFIG, L.gemma3_27b,
+     {"vision": 416_866_032, "projector": 6_194_304, "language": 27_009_346_304,
+      "total": 27_432_406_640}),
     ("llava-1.5-7b-hf", L.LLAVA15_CONFIG, L.llava15_7b,
      {"vision": 303_507_456, "projector": 20_979_712, "language": 6_738_939_904,
       "total": 7_063_427_072}),
@@ -94,7 +98,7 @@ def test_release_older_than_the_data_fills_nothing(tmp_path: Path) -> None:
     assert "lm_layers" not in facts.geometry
 
 
-@pytest.mark.parametrize("method", ["awq", "gptq", "nf4", "fp8"])
+@pytest.mark.parametrize("method", ["awq", "gptq", "nf4", "fp8", "w4a16"])
 def test_quantised_layouts_give_the_logical_count(tmp_path: Path, method: str) -> None:
     cfg = {**L.LLAVA15_CONFIG, "quantization_config": L.QUANT_CONFIGS[method]}
     facts = read(L.write_dir(tmp_path / method, cfg, L.llava15_7b(
@@ -125,7 +129,8 @@ def test_quantised_storage_bytes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("method", "dtype"), [("awq", "int4"), ("gptq", "int4"),
-                                               ("nf4", "int4"), ("fp8", "int8")])
+                                               ("nf4", "int4"), ("fp8", "int8"),
+                                               ("w4a16", "int4")])
 def test_plan_of_a_quantised_directory_weighs_what_is_stored(tmp_path: Path, method: str,
                                                              dtype: str) -> None:
     """Sized (not "the card gives no size"), in the packing's precision, within 10 % of the

@@ -149,6 +149,13 @@ def quantization(cfg: Mapping[str, Any]) -> dict[str, Scalar]:
     for key, value in raw.items():
         if plain(value):
             out[str(key)] = value
+    groups = raw.get("config_groups")  # compressed-tensors: the weights' scheme per group
+    if isinstance(groups, Mapping):
+        first = next((g for g in groups.values() if isinstance(g, Mapping)), {})
+        weights = first.get("weights") if isinstance(first.get("weights"), Mapping) else {}
+        for key, name in (("num_bits", "num_bits"), ("type", "weights_type")):
+            if plain(weights.get(key)) and weights.get(key) is not None:
+                out.setdefault(name, weights[key])
     method = raw.get("quant_method")
     if not isinstance(method, str):  # early bitsandbytes configs have no quant_method
         method = "bitsandbytes" if ("load_in_4bit" in raw or "load_in_8bit" in raw) else None

@@ -80,6 +80,9 @@ def plan_dtype(quant: Mapping[str, Scalar]) -> str | None:
         return {4: "int4", 8: "int8"}.get(bits) if isinstance(bits, int) else None
     if method == "fp8":
         return "int8"
+    if method == "compressed-tensors":  # W4A16 / W8A8 / FP8 schemes of llm-compressor
+        bits = quant.get("num_bits")
+        return {4: "int4", 8: "int8"}.get(bits) if isinstance(bits, int) else None
     return None
 
 
