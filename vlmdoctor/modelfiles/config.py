@@ -151,8 +151,10 @@ def quantization(cfg: Mapping[str, Any]) -> dict[str, Scalar]:
             out[str(key)] = value
     groups = raw.get("config_groups")  # compressed-tensors: the weights' scheme per group
     if isinstance(groups, Mapping):
-        first = next((g for g in groups.values() if isinstance(g, Mapping)), {})
-        weights = first.get("weights") if isinstance(first.get("weights"), Mapping) else {}
+        first: Mapping[str, Any] = next(
+            (g for g in groups.values() if isinstance(g, Mapping)), {})
+        found = first.get("weights")
+        weights: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         for key, name in (("num_bits", "num_bits"), ("type", "weights_type")):
             if plain(weights.get(key)) and weights.get(key) is not None:
                 out.setdefault(name, weights[key])
