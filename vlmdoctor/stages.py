@@ -26,6 +26,8 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         if card is None or not snapshot.gpus:
             return None, ()
         from vlmdoctor.modelfiles.quant import auto_dtype
+
+        dtype = auto_dtype(model.facts, dtype)  # a pre-quantised directory: its precision
         from vlmdoctor.plan import (
             PlanRequest,
             gpus_from_snapshot,
@@ -37,8 +39,7 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         variants = knowledge.catalogue.family(card.family)
         pixels = snapshot.env.get("MAX_PIXELS", "")  # what qwen-vl-utils / ms-swift will use
         plan = make_plan(PlanRequest(card=card, gpus=gpus_from_snapshot(snapshot),
-                                     dtype=auto_dtype(model.facts,
-                                                      None if dtype == "auto" else dtype),
+                                     dtype=None if dtype == "auto" else dtype,
                                      max_pixels=int(pixels) if pixels.isdigit() else None,
                                      variants=variants, excluded=unplannable(snapshot)))
         return plan, plan_findings(plan)

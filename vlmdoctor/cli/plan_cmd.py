@@ -77,6 +77,7 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
     """
     catalogue = load_knowledge(rules_dir).catalogue
     resolved, dtype = _target(ctx, catalogue, model, from_report, dtype)
+    dtype = auto_dtype(resolved.facts, dtype)  # a pre-quantised directory: its precision
     card = resolved.card
     if card is None:
         _cannot_plan(resolved, fmt)
@@ -84,8 +85,7 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
         return
     found, excluded = inventory(gpus, from_report)
     request = PlanRequest(
-        card=card, gpus=found, excluded=excluded,
-        dtype=auto_dtype(resolved.facts, resolved_dtype(dtype)), context=context,
+        card=card, gpus=found, excluded=excluded, dtype=resolved_dtype(dtype), context=context,
         batch=batch,
         images=images, max_pixels=max_pixels, new_tokens=new_tokens,
         variants=catalogue.family(card.family),

@@ -86,10 +86,10 @@ def plan_dtype(quant: Mapping[str, Scalar]) -> str | None:
     return None
 
 
-def auto_dtype(facts: object, dtype: str | None) -> str | None:
-    """``dtype`` as asked; when it is auto (None) and the files are a pre-quantised
-    checkpoint, the precision its packing stores."""
+def auto_dtype(facts: object, dtype: str) -> str:
+    """The ``--dtype`` choice to plan with: as given; when it is ``auto`` and the files are a
+    pre-quantised checkpoint, the precision its packing stores."""
     quant = getattr(facts, "quantization", None)
-    if dtype is not None or not quant:
+    if dtype != "auto" or not quant:
         return dtype
-    return plan_dtype(quant)
+    return plan_dtype(quant) or dtype
