@@ -28,9 +28,9 @@ def read_model(source: ModelSource) -> ModelFacts:
     shown = source.path or str(root)
     cfg = _json(root / "config.json", f"{shown}/config.json", required=True)
     pre = _json(root / "preprocessor_config.json", f"{shown}/preprocessor_config.json")
-    proc = _json(root / "processor_config.json", f"{shown}/processor_config.json")
     files, missing = _weight_files(root, shown)
     tensors = [t for f in files for t in read_header(root / f, f"{shown}/{f}")]
+    proc = _json(root / "processor_config.json", f"{shown}/processor_config.json")
     quant = cfgmod.quantization(cfg)
     params, dtypes, nbytes, stored = _count(tensors, quant)
     name = cfg.get("_name_or_path")
