@@ -233,3 +233,15 @@ def test_qwen25_vl_awq_directory(tmp_path: Path) -> None:
                                   "language": 7_615_616_512, "total": 8_292_166_656}
     images = card_from_facts(facts, "q", None).images
     assert images is not None and images.pixels_per_token == 784 and images.patch_size == 14
+
+
+@pytest.mark.parametrize("quant", [
+    {"quant_method": "awq", "w_bit": 4, "q_group_size": 128, "version": "gemm"},  # AutoAWQ's
+    {"quant_method": "gptq", "group_size": 128},  # no bits: GPTQ's default 4
+])
+def test_bits_under_other_names_or_left_to_the_default(tmp_path: Path,
+                                                       quant: dict[str, Any]) -> None:
+    quantise = L.awq_gemm if quant["quant_method"] == "awq" else L.gptq
+    cfg = {**L.LLAVA15_CONFIG, "quantization_config": quant}
+    facts = read(L.write_dir(tmp_path / "q", cfg, L.llava15_7b(quantise=quantise)))
+    assert facts.params["total"] == 7_063_427_072

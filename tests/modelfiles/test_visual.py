@@ -107,6 +107,13 @@ def test_qwen3_vl_directory_keeps_its_patch_size(tmp_path: Path) -> None:
                                                         "image_size": 364, "patch_size": 14}},
      {"do_image_splitting": True, "max_image_size": {"longest_edge": 364},
       "size": {"longest_edge": 1456}}, {"image_seq_len": 169}, ("slices", 17 * 169)),
+    # Idefics3 with splitting off: one tile.
+    ("idefics3-nosplit", {"model_type": "idefics3", "transformers_version": "4.46.0.dev0",
+                          "scale_factor": 2, "vision_config": {"model_type": "idefics3",
+                                                               "image_size": 364,
+                                                               "patch_size": 14}},
+     {"do_image_splitting": False, "max_image_size": {"longest_edge": 364},
+      "size": {"longest_edge": 1456}}, {"image_seq_len": 169}, ("fixed", 169)),
     # SmolVLM-Instruct: (384 / 14)^2 / 3^2 = 81 per tile when no processor_config.
     ("smolvlm", {"model_type": "idefics3", "transformers_version": "4.46.0.dev0",
                  "scale_factor": 3, "vision_config": {"model_type": "idefics3",

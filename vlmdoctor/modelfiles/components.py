@@ -18,8 +18,7 @@ classifier looks at its segments, left to right:
    ``vision_tower``, ``vision_model``, ``vision_backbone``, ``vision_embed_tokens``,
    ``img_processor``, ``vit``, ``vpm``, ``image_encoder``, ``vision_encoder``, ``sam_model``
    (DeepSeek-OCR's second encoder), ``visual_tokenizer`` (Ovis), ``image_embed``,
-   and any segment starting with ``vision_tower`` (``vision_tower_aux``) or ``vision_model``
-   (``vision_model_sam``);
+   and any segment starting with ``vision_tower`` (``vision_tower_aux``);
 3. everything else is the ``language`` model (embeddings, decoder layers, norm, head) —
    including CogVLM's ``vision_expert_*`` weights, which sit inside the decoder layers.
 
@@ -50,6 +49,6 @@ def component(tensor_name: str) -> str:
     segments = tensor_name.split(".")
     if any(s in PROJECTOR or s.endswith("_projector") for s in segments):
         return "projector"
-    if any(s in VISION or s.startswith(("vision_tower", "vision_model")) for s in segments):
+    if any(s in VISION or s.startswith("vision_tower") for s in segments):
         return "vision"
     return "language"
