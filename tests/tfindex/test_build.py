@@ -10,6 +10,7 @@ from pathlib import Path
 from vlmdoctor.tfindex.build import build_index
 from vlmdoctor.tfindex.index import from_document
 from vlmdoctor.tfindex.ranges import decode_ranges, encode_ranges
+from vlmdoctor.tfindex.releases import Placement
 from vlmdoctor.tfindex.wheelscan import scan_wheel
 
 OLD_AUTO = 'CONFIG_MAPPING_NAMES = OrderedDict([("llama", "LlamaConfig"), ("clip", "CLIPConfig")])\n'
@@ -92,7 +93,10 @@ def test_index_bytes_are_deterministic_and_ranges_right(tmp_path: Path) -> None:
     assert index.has_name("transformers.models.llama.modeling_llama", "_get_unpad_data", "5.0.0") is False
     assert index.has_name("transformers.cache_utils", "StaticCache", "4.30.0") is False
     assert index.has_name("transformers.cache_utils", "StaticCache", "5.0.1") is True
-    assert index.has_name("transformers.cache_utils", "StaticCache", "6.0.0") is None
+    # newer than the index: read as its newest release (and flagged, so that it is said)
+    assert index.has_name("transformers.cache_utils", "StaticCache", "6.0.0") is True
+    assert index.place("6.0.0") == Placement(pos=1, version="6.0.0", read_as="5.0.0", newer=True)
+    assert index.has_name("transformers.cache_utils", "StaticCache", "4.29.0") is None
     assert index.has_name("transformers.nowhere", "X", "5.0.0") is None
 
 
