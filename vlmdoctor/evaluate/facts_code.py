@@ -61,7 +61,7 @@ def _index_notes(ctx: Context, _: str) -> Any:
     if "packages" in ctx.snapshot.unknown:
         return UNKNOWN
     found = ctx.snapshot.packages.get("transformers")
-    if ctx.card is None and ctx.model is None or found is None:
+    if (ctx.card is None and ctx.model is None) or found is None:
         return []
     index, problem = index_state(ctx)
     if problem is not None:

@@ -167,7 +167,7 @@ def _transformers_unmet(ctx: Context, _: str) -> Any:
     types = model_types(ctx)
     # The index only speaks to model types and code imports: without either it is not loaded;
     # when it cannot be read, model.transformers_index_notes says so.
-    index, _ = index_state(ctx)
+    index, _unreadable = index_state(ctx)
     parts = index_parts(index, found, types, ctx.code)
     return combine(ctx.card.requirements.for_package("transformers"), found, parts, index)
 
