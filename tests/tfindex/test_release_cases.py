@@ -54,8 +54,9 @@ def test_nested_model_types_need_no_registration(tmp_path: Path) -> None:
     assert "model-transformers-version" not in found
     old = _by_id(_check("--model", str(model), "--from-report", str(_env(tmp_path, "4.44.2"))))
     [tf] = old["model-transformers-version"]
-    assert (tf["severity"], tf["title"]) == (
-        "error", "Llama 3.2 11B Vision Instruct needs transformers>=4.45.0; found 4.44.2")
+    assert tf["severity"] == "error"
+    assert tf["title"] == f"{model} needs transformers>=4.45.0; found 4.44.2"
+    assert tf["fix"] == ["pip install 'transformers>=4.45.0'"]
     assert "model_type 'mllama' is registered by transformers 4.45.0 and later" in tf["message"]
     assert "mllama_text_model" not in tf["message"]
 
@@ -67,7 +68,9 @@ def test_yanked_release_is_indexed_and_never_an_error_when_installed() -> None:
     assert _findings("qwen3-vl-8b-instruct", "4.57.0") == []
     [tf] = _findings("qwen3-vl-8b-instruct", "4.56.2")
     assert (tf.id, tf.severity) == ("model-transformers-version", "error")
-    assert tf.title.endswith("needs transformers>=4.57.0; found 4.56.2")
+    assert tf.title == "Qwen3-VL-8B-Instruct needs transformers>=4.57.0; found 4.56.2"
+    assert tf.fix == ("pip install 'transformers>=4.57.0' accelerate",)
+    assert "model_type 'qwen3_vl' is registered by transformers 4.57.0 and later" in tf.message
 
 
 def test_a_yanked_release_is_never_recommended() -> None:
@@ -135,7 +138,8 @@ def _bad(tmp_path: Path, kind: str) -> Path:
 def test_an_unreadable_index_is_one_line_naming_it_and_what_was_skipped(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, cause: str) -> None:
     path = _bad(tmp_path, kind)
-    monkeypatch.setattr(index_module, "load_index", lambda: index_module.load_index.__wrapped__(path))
+    read = index_module.load_index.__wrapped__  # the reader without its cache
+    monkeypatch.setattr(index_module, "load_index", lambda: read(path))
     [note] = _findings("qwen3-vl-8b-instruct", "4.57.1")
     assert (note.id, note.severity) == ("transformers-index-coverage", "warning")
     assert note.title == f"{path}: the transformers release index cannot be read"

@@ -11,7 +11,7 @@ pin, and model cards name them) and pre-releases. A version is read as:
   assumption is said;
 - ``+local`` parts are dropped; older than the first release, or unparsable: unknown (None).
 
-Windows are sets of release positions. Only finals that are not yanked are ever recommended.
+Windows are sets of release positions. A fix never pins a yanked release or a pre-release.
 """
 
 from __future__ import annotations
@@ -65,15 +65,22 @@ def runs(positions: Collection[int], order: Sequence[int]) -> list[tuple[int, in
 def set_spec(names: Sequence[str], recommendable: Sequence[int], finals: Sequence[int],
              positions: Collection[int]) -> Optional[str]:
     """A pip specifier that selects exactly the recommendable releases in ``positions``
-    (``>=A,!=B,<C``); with more than MAX_HOLES holes, the newest unbroken run of them."""
-    chosen = [p for p in recommendable if p in positions]
-    if not chosen:
+    (``>=A,!=B,<C``); with more than MAX_HOLES holes, the newest unbroken run of them.
+
+    A yanked release may bound the window (``>=4.57.0`` when 4.57.0 is the first to have a
+    name): installers skip yanked releases unless pinned with ``==``, which this never
+    writes. A window with no recommendable release in it is None."""
+    offered = [p for p in recommendable if p in positions]
+    if not offered:
         return None
-    lo, hi = chosen[0], chosen[-1]
+    lo, hi = offered[0], offered[-1]
     holes = [p for p in recommendable if lo < p < hi and p not in positions]
     if len(holes) > MAX_HOLES:
         lo = runs(positions, recommendable)[-1][0]
         holes = []
+    earlier = [p for p in finals if p < lo]
+    while earlier and earlier[-1] in positions:  # yanked releases just below: the true start
+        lo = earlier.pop()
     spec = f">={names[lo]}" + "".join(f",!={names[p]}" for p in holes)
     after = [p for p in finals if p > hi]
     if after:
