@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_knowledge, snapshot
+from tests.cli.test_cli import run
+from tests.conftest import environment, make_knowledge, snapshot
 from tests.modelcode.test_check_model_code import _by_id, _check, _env, _remote_model
 from tests.modelfiles.tiny import QWEN_TENSORS, write_model
 from vlmdoctor.evaluate.context import Context
@@ -89,6 +90,8 @@ def test_a_yanked_release_is_never_recommended() -> None:
     ("5.0.0rc9", "5.0.0rc3", False),             # a later one: the newest of its version
     ("4.57.7", "4.57.6", False),                 # an unindexed patch: the one below
     ("99.0.0", INDEX.newest, True),              # newer than the index: its newest, said
+    (f"{INDEX.newest}.post1", INDEX.newest, True),
+    (INDEX.newest, INDEX.newest, False),
     ("4.29.0", None, False),                     # older than the index: unknown
 ])
 def test_where_a_version_reads(version: str, read_as: str | None, newer: bool) -> None:
@@ -147,3 +150,27 @@ def test_an_unreadable_index_is_one_line_naming_it_and_what_was_skipped(
     assert note.message.endswith(
         "; the model_type registration and model-code import checks against transformers "
         "releases were skipped.")
+
+
+def test_an_unreadable_names_file_is_said_when_the_code_needs_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = Path(index_module.__file__).parents[2] / "rules" / "data"
+    (tmp_path / "data").mkdir()
+    head = tmp_path / "data" / "transformers-index.json.gz"
+    head.write_bytes((data / head.name).read_bytes())
+    names = tmp_path / "data" / "transformers-names.json.gz"
+    names.write_bytes((data / names.name).read_bytes()[:1000])
+    read = index_module.load_index.__wrapped__
+    monkeypatch.setattr(index_module, "load_index", lambda: read(head))
+    model = _remote_model(tmp_path)
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps(environment("a100-cu124", {"packages": {
+        "transformers": "4.42.4", "einops": "0.8.0"}})))
+    code, out, err = run("check", "--no-probe", "--format", "json", "--model", str(model),
+                         "--from-report", str(env))
+    assert (code, err) == (0, "")
+    [note] = _by_id(json.loads(out))["transformers-index-coverage"]
+    assert (note["severity"], note["title"]) == (
+        "warning", f"{names}: the transformers release index cannot be read")
+    assert note["message"].startswith(f"Found transformers 4.42.4. {names}: cannot read the "
+                                      "transformers names index (Compressed file ended before")
