@@ -20,6 +20,11 @@ def positions(spans: Iterable[Span]) -> set[int]:
     return {p for a, b in spans for p in range(a, b + 1)}
 
 
+def spans_to_spec(index: TransformersIndex, present: set[int]) -> str | None:
+    """The pip specifier for a set of release positions (``TransformersIndex.window_spec``)."""
+    return index.window_spec(present)
+
+
 def read_as(placed: Placement, newest: str) -> str:
     """The assumption made for a version newer than the index, in words ("" otherwise)."""
     if not placed.newer:
