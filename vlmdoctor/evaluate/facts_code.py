@@ -23,6 +23,16 @@ SKIPPED = ("the model_type registration and model-code import checks against tra
            "releases were skipped")
 
 
+def index_or_none() -> TransformersIndex | None:
+    """The release index, or None when it cannot be read (then no index-based claims)."""
+    from vlmdoctor.tfindex.index import load_index
+
+    try:
+        return load_index()
+    except InputError:
+        return None
+
+
 def index_state(ctx: Context) -> tuple[TransformersIndex | None, str | None]:
     """The release index when the model needs it (a model type or code to check), and why it
     could not be read (one line naming the file and what was skipped), else None."""
