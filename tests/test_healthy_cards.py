@@ -75,14 +75,13 @@ def test_a_healthy_setup_of_every_card_is_quiet(card: ModelCard) -> None:
         assert _loud(card, pinned) == [], pinned["packages"]
 
 
-@pytest.mark.parametrize(("model", "transformers", "pin"), [
-    ("minicpm-v-2.6", "4.40.0", "==4.40.2"),
-    ("ovis2-8b", "4.49.0", "==4.46.2"),
-    ("qwen-vl-chat", "4.36.2", "==4.32.0"),
-])
-def test_a_missed_tested_pin_stays_info(model: str, transformers: str, pin: str) -> None:
-    """Outside the authors' tested pin only, inside every error and warning window."""
+@pytest.mark.parametrize(("model", "transformers"), [
+    ("minicpm-v-2.6", "4.41.2"), ("ovis2-8b", "4.49.0"), ("qwen-vl-chat", "4.36.2")])
+def test_a_missed_tested_pin_stays_info(model: str, transformers: str) -> None:
+    """Outside the authors' tested pin only, inside every error and warning window (these
+    three got warnings before)."""
     card = KNOWLEDGE.catalogue.resolve(model)
+    [pin] = [r.spec for r in card.requirements.for_package("transformers") if r.severity == "info"]
     env = environment("a100-cu124", {"packages": {"transformers": transformers,
                                                   "tiktoken": "0.7.0"}})
     ctx = Context(snapshot=Snapshot.from_dict(env), tables=KNOWLEDGE.tables, card=card,
