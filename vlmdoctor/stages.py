@@ -26,6 +26,9 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         card = model.card
         if card is None or not snapshot.gpus:
             return None, ()
+        from vlmdoctor.modelfiles.quant import auto_dtype
+
+        dtype = auto_dtype(model.facts, dtype)  # a pre-quantised directory: its precision
         from vlmdoctor.plan import (
             PlanRequest,
             Stack,

@@ -21,6 +21,7 @@ from vlmdoctor.doctor import load_environment
 from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.knowledge.catalogue import Catalogue
+from vlmdoctor.modelfiles.quant import auto_dtype
 from vlmdoctor.plan import (
     GpuSpec,
     PlanRequest,
@@ -155,6 +156,7 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
     """
     catalogue = load_knowledge(rules_dir).catalogue
     resolved, dtype = _target(ctx, catalogue, model, from_report, dtype)
+    dtype = auto_dtype(resolved.facts, dtype)  # a pre-quantised directory: its precision
     card = resolved.card
     if card is None:
         _cannot_plan(resolved, fmt)
