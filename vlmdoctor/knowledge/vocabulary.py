@@ -44,6 +44,7 @@ FACT_KINDS: dict[str, str] = {
     "model.trust_remote_code": "bool", "model.repo_install": "str",
     "model.python_spec": "spec", "model.python_why": "str", "model.transformers_fix": "str",
     "model.transformers_unmet": "records", "model.packages_unmet": "records",
+    "model.transformers_index_notes": "records",
     "model.packages_missing": "records", "model.placement_style": "str",
     "model.code_missing_packages": "records",
     "model.files_source": "str", "model.missing_files": "list", "model.remote_code": "list",
@@ -57,7 +58,7 @@ FACT_KINDS: dict[str, str] = {
 # The keys of each item of a ``records`` fact (``{item.key}`` in a for_each rule).
 RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
                "requirer", "requirer_version", "requirement", "requirers", "built_for",
-               "import", "where", "escape", "architecture")
+               "import", "where", "escape", "architecture", "title")
 
 
 def lookup(name: str) -> tuple[str, str] | None:
