@@ -44,6 +44,7 @@ FACT_KINDS: dict[str, str] = {
     "model.trust_remote_code": "bool", "model.repo_install": "str",
     "model.python_spec": "spec", "model.python_why": "str", "model.transformers_fix": "str",
     "model.transformers_unmet": "records", "model.packages_unmet": "records",
+    "model.transformers_index_notes": "records",
     "model.packages_missing": "records", "model.placement_style": "str",
     "model.code_missing_packages": "records", "model.code_torch_imports": "records",
     "explain.index_answers": "records", "index.unavailable": "records",
@@ -59,7 +60,7 @@ FACT_KINDS: dict[str, str] = {
 RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
                "requirer", "requirer_version", "requirement", "requirers", "built_for",
                "import", "where", "escape", "present", "change", "skipped",
-               "architecture")
+               "architecture", "title")
 
 
 def lookup(name: str) -> tuple[str, str] | None:
