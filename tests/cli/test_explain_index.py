@@ -59,11 +59,12 @@ def test_a_transformers_model_package_added_later(tmp_path: Path) -> None:
     _, findings = _explain(tmp_path, "ModuleNotFoundError: No module named "
                            "'transformers.models.qwen3_vl'")
     [found] = _index_findings(findings)
+    # 4.57.0 was yanked: it is where the package first shipped, and pip skips it for a range
     assert found["title"] == ("module transformers.models.qwen3_vl: added in transformers "
-                              "4.57.1")
-    assert "in transformers 4.57.1 and later. The installed transformers 4.45.2 does not." \
+                              "4.57.0")
+    assert "in transformers 4.57.0 and later. The installed transformers 4.45.2 does not." \
         in found["message"]
-    assert found["fix"] == ["pip install 'transformers>=4.57.1'"]
+    assert found["fix"] == ["pip install 'transformers>=4.57.0'"]
 
 
 def test_a_model_type_transformers_does_not_recognise(tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def _installed(snapshot: Snapshot, package: str) -> str | None:
 
 def _answer(index: Any, kind: str, package: str, name: str, spans: list[tuple[int, int]],
             snapshot: Snapshot, tables: CudaTables) -> dict[str, Any]:
-    from vlmdoctor.torchindex.spans import change_text, covers, positions, span_text, window
+    from vlmdoctor.torchindex.spans import covers, positions, span_text, window
 
     releases = tuple(index.releases)
     found = _installed(snapshot, package)
@@ -177,6 +177,11 @@ def _answer(index: Any, kind: str, package: str, name: str, spans: list[tuple[in
             "keyword": f"{dotted}() taking the keyword '{keyword}'"}.get(kind, label)
     present = span_text(releases, spans)
     spec, window_releases = window(releases, positions(spans))
+    finals = list(getattr(index, "finals", lambda: range(len(releases)))())
+    if hasattr(index, "window_spec"):  # the transformers index: finals, never a yanked pin
+        present = index.span_text(spans)
+        spec = index.window_spec(positions(spans))
+    change = _change_over_finals(package, releases, finals, spans, pos)
     source = "members index" if kind in ("member", "keyword") else "release index"
     why = [f"The {package} {source} ({releases[0]} to {releases[-1]}, read from the "
            f"release wheels) has {what} in {package} {present}."]
@@ -197,8 +202,21 @@ def _answer(index: Any, kind: str, package: str, name: str, spans: list[tuple[in
     broken = pos is not None and not covers(spans, pos)
     return {"import": label, "package": package, "found": found or "", "present": present,
             "severity": "error" if broken or spec is None else "warning",
-            "change": change_text(package, releases, spans, pos), "spec": spec or "",
+            "change": change, "spec": spec or "",
             "fix": fix, "why": " ".join(why)}
+
+
+def _change_over_finals(package: str, releases: tuple[str, ...], finals: list[int],
+                        spans: list[tuple[int, int]], pos: int | None) -> str:
+    """``change_text`` over the final releases only (a pre-release is never "added in")."""
+    from vlmdoctor.tfindex.ranges import decode_ranges, encode_ranges
+    from vlmdoctor.torchindex.spans import change_text, positions
+
+    at = {p: i for i, p in enumerate(finals)}
+    kept = decode_ranges(encode_ranges(at[p] for p in positions(spans) if p in at)) \
+        if any(p in at for p in positions(spans)) else []
+    here = None if pos is None else max((i for p, i in at.items() if p <= pos), default=None)
+    return change_text(package, tuple(releases[p] for p in finals), kept, here)
 
 
 def _fix(package: str, spec: str | None, window_releases: list[str], found: str | None,
