@@ -37,6 +37,8 @@ def diagnose(incident: Incident, knowledge: Knowledge, workdir: Path | None = No
         check = _run(incident, knowledge, path, None)
         explain = _run(incident, knowledge, path, incident.error) if incident.error else check
     misses = []
+    if incident.model and any(f.id == "model-unknown" for f in check.findings):
+        misses.append(f"model: {incident.model!r} is not in the catalogue")
     check_ids = tuple(f.id for f in check.findings)
     explain_ids = tuple(f.id for f in explain.findings)
     for fid in incident.findings:
