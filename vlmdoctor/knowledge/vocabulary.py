@@ -18,7 +18,7 @@ FACT_KINDS: dict[str, str] = {
     "torch.version": "version", "torch.cuda": "version", "torch.build": "str",
     "cuda_toolkit.nvcc": "version", "cuda_toolkit.cuda_home": "str",
     "gpus.count": "number", "gpus.names": "list", "gpus.min_compute_capability": "version",
-    "gpus.below_sm80": "list", "gpus.below_sm89": "list",
+    "gpus.below_sm70": "list", "gpus.below_sm80": "list", "gpus.below_sm89": "list",
     "gpus.max_compute_capability": "version",
     "packages.*": "version", "env.*": "str", "unavailable.*": "str",
     "network_interfaces": "list",
