@@ -25,7 +25,7 @@ FACT_KINDS: dict[str, str] = {
     "explain.text": "text",
     "compat.driver_status": "str", "compat.driver_required": "version",
     "compat.driver_floor": "version", "compat.torch_fix": "str", "compat.torch_archs": "list",
-    "compat.gpus_unsupported_by_torch": "list", "compat.nvcc_vs_torch": "str",
+    "compat.gpus_unsupported_by_torch": "list", "compat.gpus_ptx_jit": "list", "compat.nvcc_vs_torch": "str",
     "compat.opencv_packages": "list", "compat.nccl_socket_ifname_selected": "list",
     "compat.multi_node": "bool",
     "gpus.models": "list", "compat.node_rank": "number",
