@@ -8,7 +8,7 @@ from typing import Callable
 
 from vlmdoctor.cli.errors import discard_stdout
 from vlmdoctor.errors import InputError
-from vlmdoctor.redact import Redactor
+from vlmdoctor.render.final import final_redactor, redact_findings
 from vlmdoctor.render.jsonfmt import report_json
 from vlmdoctor.render.markdown import report_markdown
 from vlmdoctor.render.text import Line, report_lines, write_lines
@@ -25,8 +25,9 @@ def use_color() -> bool:
 
 
 def _redacted(rendered: str | list[Line]) -> str | list[Line]:
-    """Everything vlmdoctor prints or writes passes the one redaction (secrets, URL creds)."""
-    redact = Redactor(os.environ)
+    """Everything vlmdoctor prints or writes passes the one redaction (secrets, URL creds),
+    on its final text: after JSON escaping, visible escapes and quoting."""
+    redact = final_redactor(os.environ)
     if isinstance(rendered, str):
         return redact(rendered)
     return [(redact(text), style) for text, style in rendered]
@@ -67,6 +68,7 @@ def emit(render: Callable[[bool], str | list[Line]], output: str | None) -> None
 
 def emit_report(report: Report, fmt: str, output: str | None,
                 extra_lines: list[str] | None = None) -> None:
+    report = redact_findings(report, final_redactor(os.environ))
     if fmt == "json":
         emit(lambda _: report_json(report), output)
     elif fmt == "markdown":
