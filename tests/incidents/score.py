@@ -20,10 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.code:
         sys.path.insert(0, str(Path(args.code).resolve()))
     import vlmdoctor
-    from vlmdoctor.knowledge import load_knowledge
-
     from tests.incidents.corpus import load_corpus
     from tests.incidents.runner import diagnose
+    from vlmdoctor.knowledge import load_knowledge
 
     root = Path(vlmdoctor.__file__).resolve().parent.parent
     knowledge = load_knowledge(root / "rules")
