@@ -54,6 +54,7 @@ GPUS: dict[str, tuple[str, str, int]] = {
     "V100-16GB": ("Tesla V100-PCIE-16GB", "7.0", 16384),
     "T4": ("Tesla T4", "7.5", 15360),
     "RTX 2080 Ti": ("NVIDIA GeForce RTX 2080 Ti", "7.5", 11264),
+    "Quadro RTX 5000": ("Quadro RTX 5000", "7.5", 16384),
     "A100-40GB": ("NVIDIA A100-SXM4-40GB", "8.0", 40960),
     "A100-80GB": ("NVIDIA A100-SXM4-80GB", "8.0", 81920),
     "A800": ("NVIDIA A800-SXM4-80GB", "8.0", 81920),
