@@ -14,6 +14,7 @@ from vlmdoctor.cli.options import (
     output_option,
     python_option,
     rules_option,
+    trust_option,
 )
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.collect import collect_snapshot
@@ -40,11 +41,12 @@ from vlmdoctor.stages import planning, probing, saved_probe
 @click.option("--probe-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
               metavar="SECONDS", help="Hard limit for the probe.")
 @python_option
+@trust_option
 @rules_option
 @click.pass_context
 def command(ctx: click.Context, model: str | None, dtype: str, from_report: str | None, fmt: str,
             output: str | None, fail_on: str, no_probe: bool, probe_timeout: float,
-            python: str | None, rules_dir: str | None) -> None:
+            python: str | None, trust_remote_code: bool, rules_dir: str | None) -> None:
     """Check this environment (or a saved report) for a model; print findings with fixes."""
     knowledge = load_knowledge(rules_dir, gate=True)
     probe_stage: ExtraStage | None = None
@@ -52,7 +54,8 @@ def command(ctx: click.Context, model: str | None, dtype: str, from_report: str 
     if saved is not None:
         probe_stage = saved_probe(saved.probe) if saved.probe is not None else None
     elif not no_probe:
-        probe_stage = probing(probe_timeout, knowledge.tables, python=python)
+        probe_stage = probing(probe_timeout, knowledge.tables, python=python,
+                              trust_remote_code=trust_remote_code)
     request = CheckRequest(model=model, dtype=dtype if dtype_given(ctx) else None,
                            from_report=from_report, fail_on=fail_on)
     report = run_check(request, knowledge, plan_stage=planning(knowledge),

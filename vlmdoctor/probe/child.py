@@ -17,7 +17,7 @@ import traceback
 import warnings
 from typing import Any, Callable
 
-from vlmdoctor.probe import generate, ladder, local
+from vlmdoctor.probe import consent, generate, ladder, local
 from vlmdoctor.probe import protocol as p
 from vlmdoctor.probe.context import Context
 from vlmdoctor.probe.frames import model_frame
@@ -115,6 +115,19 @@ def _torch_build(ctx: Context) -> dict[str, Any] | None:
         return None
 
 
+def _importer(trusted: bool) -> Callable[[Context], str]:
+    """The import rung; without the user's consent it also disarms transformers'
+    dynamic-module loaders before any rung can reach a model directory."""
+
+    def rung(ctx: Context) -> str:
+        detail = ladder.import_libraries(ctx)
+        if not trusted:
+            consent.guard()
+        return detail
+
+    return rung
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vlmdoctor.probe.child")
     parser.add_argument("--device", choices=p.DEVICES, default="auto")
@@ -137,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     last = ((p.STEP_WEIGHTS, generate.real_weights) if args.weights else
             (p.STEP_LOCAL, local.local_model) if args.model_path else
             (p.STEP_TINY, generate.tiny_vlm))
-    rungs = [(p.STEP_IMPORT, ladder.import_libraries), (p.STEP_CUDA, ladder.cuda_init),
+    rungs = [(p.STEP_IMPORT, _importer(args.trust_remote_code)), (p.STEP_CUDA, ladder.cuda_init),
              (p.STEP_MATMUL, ladder.matmul), (p.STEP_ATTENTION, ladder.attention),
              (p.STEP_P2P, ladder.peer_copy), last]
     error = None

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from vlmdoctor.probe.model import ProbeResult
-from vlmdoctor.probe.protocol import IN_MODEL_CODE, META_ONLY, NO_GPU, STEP_CUDA, STEP_LOCAL
+from vlmdoctor.probe.protocol import (
+    IN_MODEL_CODE,
+    META_ONLY,
+    NO_GPU,
+    REMOTE_NOT_RUN,
+    STEP_CUDA,
+    STEP_LOCAL,
+    STEP_WEIGHTS,
+    TRUST_FLAG,
+)
 from vlmdoctor.probe.signatures import outcomes, signature_for
 from vlmdoctor.report import Finding
 
@@ -37,6 +46,23 @@ def _failure(result: ProbeResult) -> Finding:
                    evidence={k: v for k, v in evidence.items() if v is not None})
 
 
+def _not_run(step: str, detail: str) -> Finding:
+    """The probe refused the model's own code: what was not run, what ran, the flag."""
+    sig = outcomes()["remote-code-not-run"]
+    head, _, instead = detail.partition("; ran instead: ")
+    files = head[len(REMOTE_NOT_RUN) + 2:].split(" not imported", 1)[0]
+    ran = (f" Ran instead: {_first_line(instead)}." if instead else
+           " Nothing stood in for it.")
+    weights = " The weights were not loaded." if "weights not loaded" in head else ""
+    message = (f"Probe step '{step}' did not import or run the model's own code ({files}): "
+               f"{TRUST_FLAG} was not given. Not exercised: the model's own configuration "
+               f"and modeling classes (build, load, forward, generate).{weights}{ran} "
+               f"Pass {TRUST_FLAG} to run that code, only if you trust it. {sig.why}")
+    return Finding(id="probe-remote-code-not-run", severity=sig.severity, title=sig.title,
+                   message=message, fix=sig.fix, references=sig.references,
+                   evidence={"probe.step": step, "probe.flag": TRUST_FLAG})
+
+
 def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
     """What the probe found; a passing GPU probe yields no findings."""
     out: list[Finding] = []
@@ -56,6 +82,10 @@ def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
                            message=f"{sig.why} Step detail: {_first_line(local.detail)}",
                            fix=sig.fix, references=sig.references,
                            evidence={"probe.step": STEP_LOCAL}))
+    refused = next((s for s in result.steps if s.name in (STEP_LOCAL, STEP_WEIGHTS)
+                    and s.detail.startswith(REMOTE_NOT_RUN)), None)
+    if refused is not None:
+        out.append(_not_run(refused.name, refused.detail))
     cuda = next((s for s in result.steps if s.name == STEP_CUDA), None)
     if (result.device == "cpu" and cuda is not None and cuda.status == "skipped"
             and cuda.detail.startswith(NO_GPU)):  # auto fell back to CPU (read from the data,
