@@ -7,6 +7,8 @@ from typing import Any
 from vlmdoctor.probe.model import ProbeResult
 from vlmdoctor.probe.protocol import (
     IN_MODEL_CODE,
+    IN_PROBE,
+    IN_TRANSFORMERS,
     META_ONLY,
     NO_GPU,
     REMOTE_NOT_RUN,
@@ -19,6 +21,8 @@ from vlmdoctor.probe.signatures import outcomes, signature_for
 from vlmdoctor.report import Finding
 
 _MAX_LINE = 300
+_WHOSE = ((IN_MODEL_CODE, "In the model's code"), (IN_TRANSFORMERS, "In transformers' code"),
+          (IN_PROBE, "In vlmdoctor's probe code"))
 
 
 def _first_line(text: str) -> str:
@@ -33,9 +37,11 @@ def _failure(result: ProbeResult) -> Finding:
     verb = "timed out" if result.status == "timeout" else "failed"
     found = _first_line(result.error.message).rstrip(".")
     lead = f"Probe step '{step}' {verb}: {found}." if step else f"The probe {verb}: {found}."
-    frame = next((x for x in result.error.message.splitlines() if x.startswith(IN_MODEL_CODE)), "")
-    if frame:
-        lead += f" In the model's code at {_first_line(frame[len(IN_MODEL_CODE):])}."
+    for prefix, whose in _WHOSE:
+        frame = next((x for x in result.error.message.splitlines() if x.startswith(prefix)), "")
+        if frame:
+            lead += f" {whose} at {_first_line(frame[len(prefix):])}."
+            break
     evidence: dict[str, Any] = {"probe.status": result.status, "probe.step": step,
                                 "probe.error": result.error.message[:2000]}
     for key in ("returncode", "stderr_tail"):
