@@ -117,6 +117,20 @@ def test_native_qwen2_vl_layout_keeps_m_rope_and_merger_constraints(hygiene: Any
 
 
 @needs_torch
+def test_glm_4_1v_layout_with_rope_sections_left_to_the_class_default_builds_at_toy_size(
+        hygiene: Any) -> None:
+    """The text config leaves mrope_section to modeling_glm4v's default: the shrinker writes
+    it out rescaled, so the toy model runs (before, the probe failed in transformers' rotary
+    code for its own reason and blamed the model)."""
+    result = _probe(str(MODELS / "glm-4.1v-9b-layout"), trust=False)
+    assert (result.status, result.generated_tokens) == ("passed", 8), result.to_dict()
+    assert re.fullmatch(
+        r"glm4v \(transformers glm4v\) at toy size, \d+ config values shrunk, text-only "
+        r"prompt: the vision part is built and loaded, not run \(Glm4vForConditionalGeneration, "
+        r"\d+\.\d MB safetensors, fp32, 7 modules over cpu\); " + TAIL, result.steps[-1].detail)
+
+
+@needs_torch
 def test_remote_code_model_runs_its_own_code_through_the_cli_with_consent(
         hygiene: Any, tmp_path: Path) -> None:
     from tests.probe.test_consent import marked_copy

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
 from vlmdoctor.probe import consent, generate, shrink, tiny
@@ -81,6 +82,18 @@ def _model_class(tf: Any, config: Any, path: str, remote: bool) -> Any:
                       f"{getattr(config, 'architectures', None)})")
 
 
+def _rope_defaults(model_class: Any) -> dict[str, Any]:
+    """What the model's modeling file assumes for rope settings a config leaves out (read
+    as text from the already imported module's file)."""
+    module = sys.modules.get(str(getattr(model_class, "__module__", "")))
+    path = getattr(module, "__file__", None)
+    try:
+        with open(str(path), encoding="utf-8") as handle:
+            return shrink.rope_defaults_in(handle.read(8 << 20))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
 def _text_prompt(torch: Any, device: Any, dtype: Any) -> dict[str, Any]:
     ids = torch.tensor([[tiny.BOS, 5, 6, 7, 8]], device=device)
     return {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
@@ -134,7 +147,7 @@ def _toy(ctx: Context, config: Any, model_class: Any, remote: bool) -> str:
     recipe = (tiny.BUILDERS[model_type](tf, layers) if not remote and model_type in tiny.BUILDERS
               and hasattr(tf, tiny.CLASSES[model_type]) else None)
     try:
-        small, changed = shrink.shrink(config.to_dict(), layers)
+        small, changed = shrink.shrink(config.to_dict(), layers, _rope_defaults(model_class))
         if recipe is not None:
             shrink.overlay(small, recipe[0].to_dict(), GEOMETRY)
         ctx.torch.manual_seed(0)
