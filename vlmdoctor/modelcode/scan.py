@@ -56,17 +56,28 @@ class CodeScan:
     files: tuple[str, ...]
     imports: tuple[ImportSite, ...]
     unreadable: tuple[str, ...] = ()  # files that could not be read or parsed, with why
+    # what transformers' check_imports lists, per era (see checkimports); None: not recorded
+    check_imports: Mapping[str, tuple[tuple[str, str, tuple[str, ...]], ...]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"origin": self.origin, "files": list(self.files),
-                "imports": [i.to_dict() for i in self.imports],
-                "unreadable": list(self.unreadable)}
+        out: dict[str, Any] = {"origin": self.origin, "files": list(self.files),
+                               "imports": [i.to_dict() for i in self.imports],
+                               "unreadable": list(self.unreadable)}
+        if self.check_imports is not None:
+            out["check_imports"] = {era: [[t, w, list(c)] for t, w, c in rows]
+                                    for era, rows in self.check_imports.items()}
+        return out
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> CodeScan:
+        table = data.get("check_imports")
         return CodeScan(origin=str(data["origin"]), files=tuple(str(f) for f in data["files"]),
                         imports=tuple(ImportSite.from_dict(i) for i in data["imports"]),
-                        unreadable=tuple(str(u) for u in data.get("unreadable", ())))
+                        unreadable=tuple(str(u) for u in data.get("unreadable", ())),
+                        check_imports=None if table is None else {
+                            str(era): tuple((str(t), str(w), tuple(str(x) for x in c))
+                                            for t, w, c in rows)
+                            for era, rows in table.items()})
 
 
 def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = "") -> CodeScan:
@@ -76,6 +87,7 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
     local_tops = {m.split(".")[0] for m in local_modules if m}
     sites: list[ImportSite] = []
     unreadable: list[str] = []
+    tables: dict[str, list[Any]] = {}
     for label in labels:
         path = root / label
         try:
@@ -89,8 +101,27 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
         is_package = label.endswith("__init__.py")
         for node, guard in _walk(tree, ""):
             sites.extend(_sites(node, guard, label, here, is_package, local_tops))
+        if origin == REMOTE_CODE:
+            _add_demands(tables, path, tree, label)
     return CodeScan(origin=origin, files=tuple(labels), imports=tuple(sites),
-                    unreadable=tuple(unreadable))
+                    unreadable=tuple(unreadable),
+                    check_imports={e: tuple(r) for e, r in tables.items() if None not in r}
+                    if origin == REMOTE_CODE else None)
+
+
+def _add_demands(tables: dict[str, list[Any]], path: Path, tree: ast.AST, label: str) -> None:
+    """What each transformers era's check_imports lists for this remote-code file."""
+    from vlmdoctor.modelcode.checkimports import ERAS, demands
+
+    try:
+        found = demands(path.read_bytes().decode("utf-8", "replace"), tree, label)
+    except OSError:
+        found = {}
+    for era in ERAS:  # an era not told for one file is not told for the scan
+        if era not in found:
+            tables[era] = [None]
+        elif None not in tables.setdefault(era, []):
+            tables[era].extend(found[era])
 
 
 def _label(root: Path, file: Path) -> str:
