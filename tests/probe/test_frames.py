@@ -29,7 +29,7 @@ def _traceback(*files: str, exc: BaseException | None = None) -> BaseException:
         exec(compile(source.format(i=i, body=body), files[i], "exec"), names)
     try:
         names["f0"]()
-    except BaseException as caught:  # noqa: BLE001 - the test builds it
+    except BaseException as caught:
         return caught
     raise AssertionError("no exception")
 

@@ -6,7 +6,7 @@ Before importing a model's code, transformers lists its imports with
 environment"). What ``get_imports`` lists changed over the releases (read from the
 ``dynamic_module_utils.py`` of every release wheel from 4.30.0 on):
 
-- 4.30.0 – 4.44.x: regular expressions over the text. A ``try:`` up to the next
+- 4.30.0 to 4.44.x: regular expressions over the text. A ``try:`` up to the next
   ``except …:`` is cut out first; then only lines that are exactly ``import x`` (so never
   ``import x as y``, ``import a, b`` or ``import x  # comment``) and lines starting
   ``from x import`` count, wherever they are (in functions, in strings, under any ``if``).

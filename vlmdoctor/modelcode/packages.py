@@ -98,7 +98,8 @@ def missing_packages(scans: tuple[CodeScan, ...], packages: Mapping[str, str],
                     if scan.check_imports is not None else None)
         local = {s.top for s in scan.imports if s.local} | {
             f.split("/")[0].removesuffix(".py") for f in scan.files}
-        sites = [(s.top, f"{s.file}:{s.line}", s) for s in scan.imports if not s.local]
+        sites: list[tuple[str, str, ImportSite | None]] = [
+            (s.top, f"{s.file}:{s.line}", s) for s in scan.imports if not s.local]
         sites += [(top, where, None) for top, wheres in (demanded or {}).items()
                   for where in wheres]  # what only the release's text search lists
         for top, where, site in sites:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.exitstatus import signal_name
-from vlmdoctor.probe.model import STEP_STATUSES, ProbeError, ProbeResult, ProbeStep
 from vlmdoctor.probe.frames import MODEL, PREFIXES, PROBE, TRANSFORMERS
+from vlmdoctor.probe.model import STEP_STATUSES, ProbeError, ProbeResult, ProbeStep
 from vlmdoctor.probe.signatures import classify
 
 if TYPE_CHECKING:
