@@ -162,3 +162,14 @@ def test_rope_defaults_are_read_from_the_modeling_source() -> None:
         return
     with open(str(glm.__file__), encoding="utf-8") as handle:
         assert rope_defaults_in(handle.read()) == {"mrope_section": [8, 12, 12]}
+
+
+def test_parts_of_a_head_keep_their_share_of_the_head_dim() -> None:
+    """GPT-J's rotary_dim 64 of head_dim 256 and MLA's rope/nope/value widths would exceed
+    a 32-wide toy head if left alone: each keeps its share, even."""
+    gptj, _ = shrink({"n_embd": 4096, "n_head": 16, "rotary_dim": 64, "n_layer": 28})
+    assert (gptj["n_embd"] // gptj["n_head"], gptj["rotary_dim"]) == (32, 8)
+    mla, _ = shrink({"hidden_size": 5120, "num_attention_heads": 128, "head_dim": 192,
+                     "qk_rope_head_dim": 64, "qk_nope_head_dim": 128, "v_head_dim": 128})
+    assert (mla["head_dim"], mla["qk_rope_head_dim"], mla["qk_nope_head_dim"],
+            mla["v_head_dim"]) == (32, 10, 20, 20)

@@ -14,6 +14,8 @@ rules are generic, by key name, and keep the constraints model code relies on:
   ``deepstack_visual_indexes`` …) are mapped into the new range;
 - the vocabulary becomes ``VOCAB`` and every special token id is remapped into it (bos 1,
   eos 2, pad 0, image 1000, video 1001, vision start/end 1002/1003, others from 1004);
+- per-head parts (``rotary_dim``, MLA's ``qk_rope_head_dim`` …) keep their share of the
+  head_dim;
 - rope sections (``mrope_section``) are rescaled in proportion to the head_dim (so they
   still add up to the rotary half-width, whatever ``partial_rotary_factor`` is and wherever
   it is kept) and per-frequency lists cut to it; sections a text config leaves to the
@@ -43,6 +45,7 @@ _HEADS = {"num_attention_heads", "num_heads", "n_head", "n_heads", "attention_he
 _KV_HEADS = {"num_key_value_heads", "n_kv_heads", "num_kv_heads", "multi_query_group_num",
              "n_head_kv"}
 _HEAD_DIMS = {"head_dim", "kv_channels", "attention_head_dim", "d_kv"}
+_HEAD_PARTS = {"rotary_dim", "rope_dim", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"}
 _LAYERS = {"num_hidden_layers", "num_layers", "n_layer", "n_layers", "depth",
            "num_decoder_layers", "encoder_layers", "decoder_layers", "num_encoder_layers"}
 _EXPERTS = {"num_experts": 4, "num_local_experts": 4, "n_routed_experts": 4,
@@ -132,7 +135,8 @@ class _Shrinker:
         heads = next((cfg[k] for k in _HEADS if _int(cfg.get(k)) and cfg[k] > 0), None)
         new_heads = min(heads, HEADS) if heads else HEADS
         head_dim = WIDTH // new_heads
-        hidden = cfg.get("hidden_size")
+        hidden = next((cfg[k] for k in ("hidden_size", "n_embd", "d_model", "embed_dim", "dim")
+                       if _int(cfg.get(k))), None)
         old_head_dim = next((cfg[k] for k in _HEAD_DIMS if _int(cfg.get(k))), None) or (
             hidden // heads if _int(hidden) and heads else 0)  # read before widths shrink
         for key, value in list(cfg.items()):
@@ -163,6 +167,10 @@ class _Shrinker:
                          1 if value == 1 or new_heads % 2 else 2)
             elif key in _HEAD_DIMS and _int(value):
                 self.set(cfg, key, head_dim)
+            elif key in _HEAD_PARTS and _int(value) and value > 0 and old_head_dim:
+                # a part of each head (rotary width, MLA's rope/nope/value widths): the
+                # same share of the new head_dim, even, as rotary code pairs channels
+                self.set(cfg, key, max(2, value * head_dim // old_head_dim // 2 * 2))
             elif key == "vocab_size" and _int(value) and value > VOCAB:
                 self.set(cfg, key, VOCAB)
             elif key == "max_position_embeddings" and _int(value):
