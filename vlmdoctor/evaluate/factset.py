@@ -5,6 +5,8 @@ from __future__ import annotations
 from vlmdoctor.evaluate import (  # noqa: F401 - registration
     facts_code,
     facts_compat,
+    facts_ecosystem,
+    facts_engines,
     facts_extensions,
     facts_files,
     facts_multigpu,

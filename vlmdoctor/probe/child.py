@@ -19,8 +19,14 @@ from typing import Any, Callable
 
 from vlmdoctor.probe import consent, generate, ladder, local
 from vlmdoctor.probe import protocol as p
+<<<<<<< HEAD
 from vlmdoctor.probe.context import CheckFailed, Context
 from vlmdoctor.probe.frames import PROBE, classify_file, failure_frame
+=======
+from vlmdoctor.probe.context import Context
+from vlmdoctor.probe.frames import model_frame
+from vlmdoctor.redact import clip
+>>>>>>> main
 
 _MAX_TEXT = 4000
 _PROTOCOL: list[Any] = [sys.stdout]  # the channel to the parent; see _own_stdout
@@ -64,8 +70,7 @@ def _inject(step: str) -> None:
 
 
 def _text(value: object) -> str:
-    text = str(value)
-    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + " …"
+    return clip(str(value), _MAX_TEXT)
 
 
 def _code_files(ctx: Context) -> frozenset[str]:

@@ -18,6 +18,7 @@ from vlmdoctor.probe.protocol import (
     TRUST_FLAG,
 )
 from vlmdoctor.probe.signatures import outcomes, signature_for
+from vlmdoctor.redact import clip
 from vlmdoctor.report import Finding
 
 _MAX_LINE = 300
@@ -27,7 +28,7 @@ _WHOSE = ((IN_MODEL_CODE, "In the model's code"), (IN_TRANSFORMERS, "In transfor
 
 def _first_line(text: str) -> str:
     line = next((x.strip() for x in text.splitlines() if x.strip()), "")
-    return line if len(line) <= _MAX_LINE else line[:_MAX_LINE] + " …"
+    return clip(line, _MAX_LINE)
 
 
 def _failure(result: ProbeResult) -> Finding:
@@ -43,7 +44,7 @@ def _failure(result: ProbeResult) -> Finding:
             lead += f" {whose} at {_first_line(frame[len(prefix):])}."
             break
     evidence: dict[str, Any] = {"probe.status": result.status, "probe.step": step,
-                                "probe.error": result.error.message[:2000]}
+                                "probe.error": clip(result.error.message, 2000)}
     for key in ("returncode", "stderr_tail"):
         if result.evidence.get(key) not in (None, ""):
             evidence[f"probe.{key}"] = result.evidence[key]

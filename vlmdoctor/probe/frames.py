@@ -23,6 +23,7 @@ import traceback
 from types import TracebackType
 
 from vlmdoctor.probe.protocol import IN_MODEL_CODE, IN_PROBE, IN_TRANSFORMERS
+from vlmdoctor.redact import clip
 
 MODEL, TRANSFORMERS, PROBE = "model", "transformers", "probe"
 PREFIXES = {MODEL: IN_MODEL_CODE, TRANSFORMERS: IN_TRANSFORMERS, PROBE: IN_PROBE}
@@ -45,7 +46,7 @@ def classify_file(filename: str, code_files: frozenset[str]) -> tuple[str, str] 
 
 def _quote(frame: traceback.FrameSummary, shown: str) -> str:
     code = _CONTROL.sub(" ", (frame.line or "").strip())
-    code = code if len(code) <= _MAX_CODE else code[:_MAX_CODE] + " …"
+    code = clip(code, _MAX_CODE)
     return f"{shown}:{frame.lineno} in {frame.name}: {code}"
 
 
