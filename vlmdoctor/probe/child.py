@@ -19,14 +19,9 @@ from typing import Any, Callable
 
 from vlmdoctor.probe import consent, generate, ladder, local
 from vlmdoctor.probe import protocol as p
-<<<<<<< HEAD
 from vlmdoctor.probe.context import CheckFailed, Context
 from vlmdoctor.probe.frames import PROBE, classify_file, failure_frame
-=======
-from vlmdoctor.probe.context import Context
-from vlmdoctor.probe.frames import model_frame
 from vlmdoctor.redact import clip
->>>>>>> main
 
 _MAX_TEXT = 4000
 _PROTOCOL: list[Any] = [sys.stdout]  # the channel to the parent; see _own_stdout
