@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,6 @@ def test_missing_package_records_follow_the_installed_release(tmp_path: Path) ->
     assert optional("4.51.3") == {"einops": False, "open_clip": False}
     assert optional("4.52.1") == {"einops": False, "open_clip": True}
     # a report saved before the record: the guard decides, as before
-    legacy = CodeScan(scan.origin, scan.files, scan.imports, scan.unreadable, None)
+    legacy = replace(scan, check_imports=None)
     assert {r["import"]: r["optional"] for r in missing_packages(
         (legacy,), {}, "4.44.2")} == {"einops": False, "open_clip": False}

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vlmdoctor.modelcode.classes import ClassUse, classes_of
+
 MAX_FILE_BYTES = 4_000_000  # a generated or vendored monster is skipped, not parsed
 MAX_FILES = 2000
 REMOTE_CODE = "remote code"
@@ -56,13 +58,15 @@ class CodeScan:
     files: tuple[str, ...]
     imports: tuple[ImportSite, ...]
     unreadable: tuple[str, ...] = ()  # files that could not be read or parsed, with why
+    classes: tuple[ClassUse, ...] = ()  # what each class uses of its transformers bases
     # what transformers' check_imports lists, per era (see checkimports); None: not recorded
     check_imports: Mapping[str, tuple[tuple[str, str, tuple[str, ...]], ...]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"origin": self.origin, "files": list(self.files),
                                "imports": [i.to_dict() for i in self.imports],
-                               "unreadable": list(self.unreadable)}
+                               "unreadable": list(self.unreadable),
+                               "classes": [c.to_dict() for c in self.classes]}
         if self.check_imports is not None:
             out["check_imports"] = {era: [[t, w, list(c)] for t, w, c in rows]
                                     for era, rows in self.check_imports.items()}
@@ -74,6 +78,7 @@ class CodeScan:
         return CodeScan(origin=str(data["origin"]), files=tuple(str(f) for f in data["files"]),
                         imports=tuple(ImportSite.from_dict(i) for i in data["imports"]),
                         unreadable=tuple(str(u) for u in data.get("unreadable", ())),
+                        classes=tuple(ClassUse.from_dict(c) for c in data.get("classes", ())),
                         check_imports=None if table is None else {
                             str(era): tuple((str(t), str(w), tuple(str(x) for x in c))
                                             for t, w, c in rows)
@@ -88,6 +93,7 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
     sites: list[ImportSite] = []
     unreadable: list[str] = []
     tables: dict[str, list[Any]] = {}
+    classes: list[ClassUse] = []
     for label in labels:
         path = root / label
         try:
@@ -101,10 +107,11 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
         is_package = label.endswith("__init__.py")
         for node, guard in _walk(tree, ""):
             sites.extend(_sites(node, guard, label, here, is_package, local_tops))
+        classes.extend(classes_of(tree, label))
         if origin == REMOTE_CODE:
             _add_demands(tables, path, tree, label)
     return CodeScan(origin=origin, files=tuple(labels), imports=tuple(sites),
-                    unreadable=tuple(unreadable),
+                    unreadable=tuple(unreadable), classes=tuple(classes),
                     check_imports={e: tuple(r) for e, r in tables.items() if None not in r}
                     if origin == REMOTE_CODE else None)
 
