@@ -8,6 +8,7 @@ first appends its own name to a marker file when imported: no marker means no co
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -66,22 +67,45 @@ def test_probe_without_the_flag_runs_no_model_code_and_says_so(tmp_path: Path) -
     assert any("--trust-remote-code" in fix for fix in finding["fix"])
 
 
+def marked_native(tmp_path: Path, where: Path) -> Path:
+    """A LLaVA-1.5 layout (a model_type transformers ships) whose auto_map names its own
+    marker-writing code, as many hub repos do."""
+    where.mkdir(parents=True)
+    config = json.loads((ROOT / "fixtures" / "probe" / "models" / "llava-1.5-7b-layout"
+                         / "config.json").read_text())
+    config["auto_map"] = {"AutoConfig": "configuration_llavax.LlavaXConfig",
+                          "AutoModelForCausalLM": "modeling_llavax.LlavaXForCausalLM"}
+    (where / "config.json").write_text(json.dumps(config))
+    marker = tmp_path / "MARKER"
+    for name in ("configuration_llavax.py", "modeling_llavax.py"):
+        (where / name).write_text(f"open({str(marker)!r}, 'a').write({name!r})\n")
+    return marker
+
+
 @needs_torch
-def test_check_of_a_cached_repo_without_the_flag_runs_no_model_code(
+def test_check_of_a_cached_repo_without_the_flag_builds_transformers_own_class(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """check -m org/name from the HF cache: the repo names its own code, but its model_type
+    is one transformers ships: that class is built at toy size instead, with an image."""
     revision = "c0" * 20
-    repo = tmp_path / "hub" / "models--acme--toy-remote"
+    repo = tmp_path / "hub" / "models--acme--llava-remote"
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(revision)
-    marked_copy(tmp_path, repo / "snapshots" / revision)
+    marker = marked_native(tmp_path, repo / "snapshots" / revision)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
-    code, out, err = run("check", "-m", "acme/toy-remote", "--format", "json",
+    code, out, err = run("check", "-m", "acme/llava-remote", "--format", "json",
                          "--fail-on", "never")
-    assert not (tmp_path / "MARKER").exists()
+    assert not marker.exists()
     assert code == 0, (out, err)
     report = json.loads(out)
     assert report["target"]["source"]["kind"] == "hf-cache"
-    assert report["probe"]["steps"][-1]["detail"].startswith(NOT_RUN)
+    probe = report["probe"]
+    assert (probe["status"], probe["generated_tokens"]) == ("passed", 8), probe
+    assert re.fullmatch(
+        r"remote code not run: configuration_llavax\.py, modeling_llavax\.py not imported "
+        r"\(--trust-remote-code not given\); ran instead: llava \(transformers llava\) at toy "
+        r"size, \d+ config values shrunk, image prompt \(LlavaForConditionalGeneration, .*",
+        probe["steps"][-1]["detail"]), probe["steps"][-1]["detail"]
     assert ("probe-remote-code-not-run", "warning") in _probe_ids(report)
 
 
