@@ -13,8 +13,9 @@ under ``if is_..._available():``. Those are the two shapes transformers' own
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +37,28 @@ class ImportSite:
     names: tuple[str, ...]  # for "from m import a, b"; () for "import m"
     local: bool  # the module is part of the scanned code itself
     guard: str  # "" | "try" | the availability function of an enclosing if
+    # For ``from m import *``: the names the file reads but never binds (what it may take
+    # from the star import); () otherwise.
+    star_uses: tuple[str, ...] = ()
 
     @property
     def top(self) -> str:
         return self.module.split(".")[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "module": self.module,
-                "names": list(self.names), "local": self.local, "guard": self.guard}
+        out: dict[str, Any] = {"file": self.file, "line": self.line, "module": self.module,
+                               "names": list(self.names), "local": self.local,
+                               "guard": self.guard}
+        if self.star_uses:
+            out["star_uses"] = list(self.star_uses)
+        return out
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> ImportSite:
         return ImportSite(file=str(data["file"]), line=int(data["line"]),
                           module=str(data["module"]), names=tuple(str(n) for n in data["names"]),
-                          local=bool(data["local"]), guard=str(data.get("guard", "")))
+                          local=bool(data["local"]), guard=str(data.get("guard", "")),
+                          star_uses=tuple(str(n) for n in data.get("star_uses", ())))
 
 
 @dataclass(frozen=True)
@@ -105,8 +114,13 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
             continue
         here = _module_of(label, package)
         is_package = label.endswith("__init__.py")
-        for node, guard in _walk(tree, ""):
-            sites.extend(_sites(node, guard, label, here, is_package, local_tops))
+        found = [site for node, guard in _walk(tree, "")
+                 for site in _sites(node, guard, label, here, is_package, local_tops)]
+        if any("*" in site.names for site in found):
+            free = free_names(tree)
+            found = [replace(site, star_uses=free) if "*" in site.names else site
+                     for site in found]
+        sites.extend(found)
         classes.extend(classes_of(tree, label))
         if origin == REMOTE_CODE:
             _add_demands(tables, path, tree, label)
@@ -129,6 +143,26 @@ def _add_demands(tables: dict[str, list[Any]], path: Path, tree: ast.AST, label:
             tables[era] = [None]
         elif None not in tables.setdefault(era, []):
             tables[era].extend(found[era])
+
+
+def free_names(tree: ast.Module) -> tuple[str, ...]:
+    """Names the file reads but binds nowhere (nor are builtins): what star imports give."""
+    read: set[str] = set()
+    bound: set[str] = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return tuple(sorted(read - bound))
 
 
 def _label(root: Path, file: Path) -> str:
