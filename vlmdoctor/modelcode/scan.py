@@ -68,19 +68,30 @@ class CodeScan:
     imports: tuple[ImportSite, ...]
     unreadable: tuple[str, ...] = ()  # files that could not be read or parsed, with why
     classes: tuple[ClassUse, ...] = ()  # what each class uses of its transformers bases
+    # what transformers' check_imports lists, per era (see checkimports); None: not recorded
+    check_imports: Mapping[str, tuple[tuple[str, str, tuple[str, ...]], ...]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"origin": self.origin, "files": list(self.files),
-                "imports": [i.to_dict() for i in self.imports],
-                "unreadable": list(self.unreadable),
-                "classes": [c.to_dict() for c in self.classes]}
+        out: dict[str, Any] = {"origin": self.origin, "files": list(self.files),
+                               "imports": [i.to_dict() for i in self.imports],
+                               "unreadable": list(self.unreadable),
+                               "classes": [c.to_dict() for c in self.classes]}
+        if self.check_imports is not None:
+            out["check_imports"] = {era: [[t, w, list(c)] for t, w, c in rows]
+                                    for era, rows in self.check_imports.items()}
+        return out
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> CodeScan:
+        table = data.get("check_imports")
         return CodeScan(origin=str(data["origin"]), files=tuple(str(f) for f in data["files"]),
                         imports=tuple(ImportSite.from_dict(i) for i in data["imports"]),
                         unreadable=tuple(str(u) for u in data.get("unreadable", ())),
-                        classes=tuple(ClassUse.from_dict(c) for c in data.get("classes", ())))
+                        classes=tuple(ClassUse.from_dict(c) for c in data.get("classes", ())),
+                        check_imports=None if table is None else {
+                            str(era): tuple((str(t), str(w), tuple(str(x) for x in c))
+                                            for t, w, c in rows)
+                            for era, rows in table.items()})
 
 
 def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = "") -> CodeScan:
@@ -90,6 +101,7 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
     local_tops = {m.split(".")[0] for m in local_modules if m}
     sites: list[ImportSite] = []
     unreadable: list[str] = []
+    tables: dict[str, list[Any]] = {}
     classes: list[ClassUse] = []
     for label in labels:
         path = root / label
@@ -110,8 +122,27 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
                      for site in found]
         sites.extend(found)
         classes.extend(classes_of(tree, label))
+        if origin == REMOTE_CODE:
+            _add_demands(tables, path, tree, label)
     return CodeScan(origin=origin, files=tuple(labels), imports=tuple(sites),
-                    unreadable=tuple(unreadable), classes=tuple(classes))
+                    unreadable=tuple(unreadable), classes=tuple(classes),
+                    check_imports={e: tuple(r) for e, r in tables.items() if None not in r}
+                    if origin == REMOTE_CODE else None)
+
+
+def _add_demands(tables: dict[str, list[Any]], path: Path, tree: ast.AST, label: str) -> None:
+    """What each transformers era's check_imports lists for this remote-code file."""
+    from vlmdoctor.modelcode.checkimports import ERAS, demands
+
+    try:
+        found = demands(path.read_bytes().decode("utf-8", "replace"), tree, label)
+    except OSError:
+        found = {}
+    for era in ERAS:  # an era not told for one file is not told for the scan
+        if era not in found:
+            tables[era] = [None]
+        elif None not in tables.setdefault(era, []):
+            tables[era].extend(found[era])
 
 
 def free_names(tree: ast.Module) -> tuple[str, ...]:
