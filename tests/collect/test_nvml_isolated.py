@@ -194,3 +194,18 @@ def test_adapter_memory_not_supported_is_unknown() -> None:
     assert inv.gpus[0] == Gpu(index=0, name="NVIDIA H100 80GB HBM3", memory_total_mib=None,
                               memory_free_mib=None, compute_capability="9.0")
     assert inv.unavailable == {}
+
+
+@pytest.mark.parametrize(("returncode", "how"), [
+    (0, "stopped the reader (exit status 0)"),   # a clean exit is never a signal
+    (3, "stopped the reader (exit status 3)"),
+    (-11, "crashed (SIGSEGV)"),
+    (-6, "crashed (SIGABRT)"),
+])
+def test_how_the_reader_ended_is_said_right(returncode: int, how: str) -> None:
+    from vlmdoctor.collect.nvml_isolated import interpret
+
+    text = '{"step": "reading gpus"}\n{"value": "driver_version", "data": "550.54.14"}\n'
+    inventory = interpret(text, returncode, False, 10.0)
+    assert inventory.unavailable == {
+        "gpus": f"the NVIDIA driver library {how} during reading gpus"}
