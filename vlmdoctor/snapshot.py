@@ -52,6 +52,9 @@ class Gpu:
     memory_total_mib: int | None = None
     memory_free_mib: int | None = None
     compute_capability: str | None = None
+    # Additive: why NVML says this enumerated GPU cannot be used (lost, an NVML error on
+    # the device, uncorrected ECC errors, pages or rows waiting for a reset). None: healthy.
+    error: str | None = None
 
 
 @record
@@ -94,6 +97,9 @@ class Snapshot:
     # Additive keys (schema v1 readers ignore them); None: not collected, i.e. unknown.
     requirements: Mapping[str, tuple[str, ...]] | None = None
     extensions: Mapping[str, Mapping[str, Any]] | None = None
+    # GPUs the driver enumerates but that cannot be used (each with ``error``); written into
+    # the JSON ``gpus`` list with their ``error``, so ``gpus`` here holds the usable ones.
+    failed_gpus: tuple[Gpu, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "collected_at": self.collected_at}
@@ -101,7 +107,8 @@ class Snapshot:
             "host": _obj(self.host),
             "python": _obj(self.python),
             "driver": _obj(self.driver),
-            "gpus": [_obj(g) for g in self.gpus],
+            "gpus": [_gpu_obj(g) for g in sorted((*self.gpus, *self.failed_gpus),
+                                                 key=lambda g: g.index)],
             "packages": dict(sorted(self.packages.items())),
             "torch": _obj(self.torch),
             "cuda_toolkit": _obj(self.cuda_toolkit),
@@ -134,13 +141,14 @@ class Snapshot:
             )
         reader = _Reader(source)
         unknown = frozenset(name for name in SECTIONS if name not in data)
-        gpus_raw = reader.list_of(data, "gpus", dict)
+        gpus = [reader.gpu(g, i) for i, g in enumerate(reader.list_of(data, "gpus", dict))]
         return cls(
             collected_at=reader.opt_str(data, "collected_at"),
             host=reader.record(data, "host", Host),
             python=reader.record(data, "python", PythonInfo),
             driver=reader.record(data, "driver", Driver),
-            gpus=tuple(reader.gpu(g, i) for i, g in enumerate(gpus_raw)),
+            gpus=tuple(g for g in gpus if g.error is None),
+            failed_gpus=tuple(g for g in gpus if g.error is not None),
             packages=reader.str_map(data, "packages"),
             torch=reader.record(data, "torch", TorchBuild),
             cuda_toolkit=reader.record(data, "cuda_toolkit", CudaToolkit),
@@ -167,6 +175,14 @@ def _plain_number(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return -MAX_INT <= value <= MAX_INT  # false for NaN too
+
+
+def _gpu_obj(gpu: Gpu) -> dict[str, Any]:
+    """A GPU as JSON; ``error`` only where there is one (the key is additive)."""
+    out: dict[str, Any] = _obj(gpu)
+    if gpu.error is None:
+        del out["error"]
+    return out
 
 
 def _obj(value: Any) -> Any:
@@ -281,6 +297,7 @@ class _Reader:
             memory_total_mib=self.opt_int(raw, "memory_total_mib", prefix),
             memory_free_mib=self.opt_int(raw, "memory_free_mib", prefix),
             compute_capability=self.capability(raw, "compute_capability", prefix),
+            error=self.opt_str(raw, "error", prefix),
         )
 
     def nccl_files(self, data: Mapping[str, Any]) -> dict[str, NcclFile]:

@@ -146,3 +146,38 @@ def test_compare_with_golden_and_bad_input(tmp_path: Any) -> None:
     code, _, err = run("compare", str(tmp_path / "a.json"))
     assert (code, err) == (2, "vlmdoctor: error: compare needs at least two reports "
                               "(files, or --dir with *.json)\n")
+
+
+def test_a_node_with_a_lost_gpu_fails_the_cluster_gate() -> None:
+    """Whatever verdict the node sent, a GPU its NVML cannot use fails the job and names it;
+    the drift count compares usable GPUs."""
+    env = environment("a100-cu124")
+    gpu = env["gpus"][0]
+    lost = environment("a100-cu124", {"gpus": [gpu, {"index": 1, "name": None,
+                                                     "error": "NVML error: GPU is lost"}]})
+    old = environment("a100-cu124", {"unavailable": {"gpus[0]": "NVML error: GPU is lost"}})
+    data = {"layers": [{"name": "store", "status": "ok", "seconds": 0.1, "failed_ranks": []}],
+            "nodes": {"0": _payload("a", 0, env), "1": _payload("b", 1, lost),
+                      "2": _payload("c", 2, old)}, "missing_ranks": []}
+    report = judge(_local(env), LAUNCH, ClusterOptions(), TABLE, environ={}, child=fake(data),
+                   hostname="a")
+    found = [f for f in report.findings if f.id == "cluster-node-gpu-unusable"]
+    assert [(f.severity, f.title) for f in found] == [
+        ("error", "Nodes with GPUs that cannot be used: b: GPU 1; c: GPU 0")]
+    section = report.to_dict()["cluster"]
+    assert section["suspect_nodes"] == ["b", "c"] and report.summary.verdict == "fail"
+    assert "cluster-drift-gpu" not in {f.id for f in report.findings}  # usable: 1 each
+    assert errors(REPORT, report.to_dict()) == []
+
+
+def test_the_local_node_with_a_lost_gpu_fails_itself() -> None:
+    env = environment("a100-cu124", {"gpus": [
+        {"index": 0, "name": "NVIDIA A100-SXM4-80GB", "error": "NVML error: Unknown Error"}]})
+    data = {"layers": [{"name": "store", "status": "ok", "seconds": 0.1, "failed_ranks": []}],
+            "nodes": {"0": _payload("a", 0, env, "fail")}, "missing_ranks": []}
+    local = _local(env)
+    assert [f.title for f in local.findings if f.id == "gpu-unusable"] == [
+        "GPU 0 (NVIDIA A100-SXM4-80GB) cannot be used: NVML error: Unknown Error"]
+    report = judge(local, Launch("env", 0, 1, "10.1.0.1", 29500), ClusterOptions(), TABLE,
+                   environ={}, child=fake(data), hostname="a")
+    assert report.summary.verdict == "fail" and report.to_dict()["cluster"]["local_verdict"] == "fail"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from vlmdoctor.cluster.child import faults_for
-from vlmdoctor.cluster.drift import NodeView, analyse, clock_entry
+from vlmdoctor.cluster.drift import NodeView, analyse, clock_entry, unusable_gpus
 from vlmdoctor.cluster.findings import drift_findings, layer_findings
 from vlmdoctor.cluster.launch import Launch
 from vlmdoctor.cluster.runner import GRACE_SECONDS, Budget, ChildResult, run_child, spec_for
@@ -76,7 +76,7 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
              *layer_findings(layers, hosts, launch.to_dict(),
                              local.environment.network_interfaces,
                              str(running) if result.timed_out and running else None),
-             *_others_failed(views, host), *_crashed(result)]
+             *_others_failed(views, host), *_gpus_unusable(views), *_crashed(result)]
     labels = {row.ranks[0]: row.node for row in rows}
     suspects = _suspects(views, entries, layers, labels)
     section = ClusterSection(
@@ -133,9 +133,26 @@ def _others_failed(views: list[NodeView], me: str) -> list[Finding]:
                      "'report-{host}.json'",), (), {"nodes": bad})]
 
 
+def _gpus_unusable(views: list[NodeView]) -> list[Finding]:
+    """Nodes whose NVML enumerates a GPU it cannot use, whatever their own verdict said."""
+    bad = {v.node: unusable_gpus(v.environment) for v in views}
+    bad = {node: gpus for node, gpus in bad.items() if gpus}
+    if not bad:
+        return []
+    where = "; ".join(f"{node}: {', '.join(gpus)}" for node, gpus in sorted(bad.items()))
+    return [Finding("cluster-node-gpu-unusable", "error",
+                    f"Nodes with GPUs that cannot be used: {where}",
+                    "NVML on these nodes enumerates GPUs it cannot read or that report memory "
+                    "faults (their node reports give the reason per GPU). Ranks placed on "
+                    "them fail or hang; drain the nodes or reset the GPUs.",
+                    ("nvidia-smi -q -d ECC,PAGE_RETIREMENT,ROW_REMAPPER   # on each node named",),
+                    ("https://docs.nvidia.com/deploy/xid-errors/index.html",),
+                    {"nodes": sorted(bad)})]
+
+
 def _suspects(views: list[NodeView], entries: list[Any], layers: list[dict[str, Any]],
               labels: Mapping[int, str]) -> tuple[str, ...]:
-    found = {v.node for v in views if v.local_verdict == "fail"}
+    found = {v.node for v in views if v.local_verdict == "fail" or unusable_gpus(v.environment)}
     for entry in entries:
         if entry.severity == "error" and entry.reference is not None:
             found.update(entry.outliers)

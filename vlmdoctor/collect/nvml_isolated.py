@@ -150,7 +150,8 @@ def _gpu(raw: Any) -> Gpu | None:
     return Gpu(index=raw["index"], name=_str(raw.get("name")),
                memory_total_mib=_int(raw.get("memory_total_mib")),
                memory_free_mib=_int(raw.get("memory_free_mib")),
-               compute_capability=_str(raw.get("compute_capability")))
+               compute_capability=_str(raw.get("compute_capability")),
+               error=_str(raw.get("error")))
 
 
 def _str(value: Any) -> str | None:
