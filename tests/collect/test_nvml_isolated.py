@@ -291,6 +291,6 @@ def test_a_lost_or_failing_gpu_fails_the_gate_and_replays(fake_nvml: Path, tmp_p
 
 
 def test_a_healthy_node_has_no_unusable_gpu(fake_nvml: Path) -> None:
-    code, report, err = _run(fake_nvml, "normal", "check", "--no-probe")
+    _, report, err = _run(fake_nvml, "normal", "check", "--no-probe")
     assert "gpu-unusable" not in {f["id"] for f in report["findings"]}, err
     assert all("error" not in g for g in report["environment"]["gpus"])
