@@ -74,7 +74,9 @@ def _labelled(snapshot: Snapshot, name: str) -> tuple[str, str | None] | None:
     if "+" in version:
         return version, None
     wheel = ((snapshot.extensions or {}).get(name) or {}).get("wheel")
-    parts = wheel.split("-") if isinstance(wheel, str) else []
+    if not isinstance(wheel, str):
+        return version, None
+    parts = wheel.split("-")
     if len(parts) >= 3 and "+" in parts[1] and parts[1].partition("+")[0] == version:
         return parts[1][:200], wheel[:300]
     return version, None
