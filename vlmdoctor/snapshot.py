@@ -16,6 +16,9 @@ from vlmdoctor.record import field, fields, record
 SCHEMA_VERSION = 1
 MAX_INT = 2**53  # JSON numbers beyond this are not exact in most readers
 MAX_GPU_INDEX = 4095
+MAX_VERSION = 256  # longer is no version (and a 5,000-digit one breaks int(), so Version())
+VERSION_FIELDS = frozenset({"driver.version", "driver.cuda", "torch.version", "torch.cuda",
+                            "python.version", "cuda_toolkit.nvcc"})
 _CAPABILITY = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
 SECTIONS = (
     "host", "python", "driver", "gpus", "packages", "torch",
@@ -230,7 +233,11 @@ class _Reader:
         if not isinstance(value, Mapping):
             raise self.fail(key, "an object or null")
         names = fields(kind)
-        return kind(**{n: self.opt_str(value, n, f"{key}.") for n in names})
+        out = {n: self.opt_str(value, n, f"{key}.") for n in names}
+        for name, text in out.items():
+            if f"{key}.{name}" in VERSION_FIELDS and text is not None and len(text) > MAX_VERSION:
+                raise self.fail(f"{key}.{name}", f"a version of at most {MAX_VERSION} characters")
+        return kind(**out)
 
     def list_of(self, data: Mapping[str, Any], key: str, item: type[Any]) -> list[Any]:
         value = data.get(key)
@@ -250,6 +257,8 @@ class _Reader:
         for k, v in value.items():
             if not isinstance(v, str) and not _plain_number(v):
                 raise self.fail(f"{key}.{k}", "a string")
+            if key == "packages" and len(str(v)) > MAX_VERSION:
+                raise self.fail(f"{key}.{k}", f"a version of at most {MAX_VERSION} characters")
             out[str(k)] = str(v)
         return out
 

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from vlmdoctor.collect.host import home_relative
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_bounded
 from vlmdoctor.record import record
 
 KINDS = ("catalogue", "directory", "hf-cache")
@@ -98,8 +99,10 @@ def _cached(repo_id: str, cache: Path) -> ModelSource | None:
 
 
 def _ref(path: Path) -> str | None:
+    """A commit hash from ``refs/NAME``; a FIFO, device or huge file there is refused."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        text = read_bounded(path, str(path), 256, "Hugging Face cache ref").decode(
+            "utf-8", "replace").strip()
+    except FileNotFoundError:
         return None
     return text if re.fullmatch(r"[0-9a-f]{6,64}", text) else None
