@@ -181,3 +181,34 @@ def test_the_local_node_with_a_lost_gpu_fails_itself() -> None:
     report = judge(local, Launch("env", 0, 1, "10.1.0.1", 29500), ClusterOptions(), TABLE,
                    environ={}, child=fake(data), hostname="a")
     assert report.summary.verdict == "fail" and report.to_dict()["cluster"]["local_verdict"] == "fail"
+
+
+def test_a_malformed_peer_payload_names_that_peer() -> None:
+    env = environment("a100-cu124")
+    data = {"layers": [{"name": "store", "status": "ok", "seconds": 0.1, "failed_ranks": []}],
+            "nodes": {"0": _payload("a", 0, env),
+                      "1": {"error": "unreadable payload: ValueError: Exceeds the limit"},
+                      "2": _payload("c", 2, {**env, "gpus": "eight"}),
+                      "3": _payload("d\ud800", 3, env),
+                      "4": ["not", "an", "object"],
+                      "5": _payload("e", 5, {**env, "packages": {"torch": "1" * 5000}})},
+            "missing_ranks": []}
+    report = judge(_local(env), Launch("env", 0, 6, "10.1.0.1", 29500), ClusterOptions(),
+                   TABLE, environ={}, child=fake(data), hostname="a")
+    found = [f for f in report.findings if f.id == "cluster-node-payload-malformed"]
+    assert [f.title for f in found] == [
+        "Rank 1 (rank1) sent a payload this node cannot read",
+        "Rank 2 (c) sent a payload this node cannot read",
+        "Rank 3 (rank3) sent a payload this node cannot read",
+        "Rank 4 (rank4) sent a payload this node cannot read",
+        "Rank 5 (e) sent a payload this node cannot read"]
+    assert "unreadable payload: ValueError" in found[0].message
+    assert "report: environment.gpus: expected a list of objects" in found[1].message
+    assert "host: contains a NUL character or a lone surrogate" in found[2].message
+    assert "environment.packages.torch: expected a version of at most 256" in found[4].message
+    section = report.to_dict()["cluster"]
+    assert section["local_verdict"] == "pass" and "a" not in section["suspect_nodes"]
+    assert section["suspect_nodes"] == ["c", "e", "rank1", "rank3", "rank4"]
+    assert [n["node"] for n in section["nodes"]] == ["a"]
+    assert report.summary.verdict == "fail"
+    json.dumps(report.to_dict()).encode("utf-8")  # printable: no lone surrogate left

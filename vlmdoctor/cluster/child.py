@@ -218,9 +218,13 @@ def run(spec: Dict[str, Any], out: str) -> int:
     present = _wait_keys(store, keys, deadline)
     for key in present:
         try:
-            rec.data["nodes"][key.split("/")[1]] = json.loads(store.get(key))
-        except ValueError:
-            rec.data["nodes"][key.split("/")[1]] = {"error": "unreadable payload"}
+            raw = store.get(key)
+            if len(raw) > MAX_PAYLOAD:
+                raise ValueError(f"{len(raw)} bytes, more than {MAX_PAYLOAD}")
+            rec.data["nodes"][key.split("/")[1]] = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # not JSON, huge numbers, deep nesting
+            rec.data["nodes"][key.split("/")[1]] = {
+                "error": f"unreadable payload: {type(exc).__name__}: {str(exc)[:200]}"}
     missing = sorted(int(k.split("/")[1]) for k in keys if k not in present)
     rec.data["missing_ranks"] = missing
     store.add("seen", 1)
@@ -245,6 +249,9 @@ def run(spec: Dict[str, Any], out: str) -> int:
     if server:  # keep the store up until every rank that arrived is done with it
         _wait_count(store, "finished", world - len(missing), time.monotonic() + 5.0)
     return 0
+
+
+MAX_PAYLOAD = 64 << 20
 
 
 def _cuda_available() -> bool:

@@ -91,12 +91,18 @@ def run_child(spec: Mapping[str, Any], deadline: float, python: str = sys.execut
 
 
 def _read_json(path: str) -> dict[str, Any]:
+    """The child's record; peer payloads inside it are checked one by one by the gate."""
+    from vlmdoctor.errors import InputError
+    from vlmdoctor.jsonfile import read_bounded
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            value = json.load(handle)
-    except (OSError, ValueError):
+        value = json.loads(read_bounded(path, path, MAX_RECORD, "cluster record"))
+    except (OSError, ValueError, RecursionError, InputError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+MAX_RECORD = 512 << 20
 
 
 def _tail(path: str) -> str:
