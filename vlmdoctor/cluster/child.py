@@ -268,6 +268,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--spec", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    from vlmdoctor.procgroup import watch_parent
+
+    watch_parent()  # vlmdoctor killed: remove the run's temp dir, end this group
     with open(args.spec, encoding="utf-8") as handle:
         spec = json.load(handle)
     return run(spec, args.out)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from vlmdoctor.cluster.launch import Launch
-from vlmdoctor.procgroup import stop_group
+from vlmdoctor.procgroup import child_env, stop_group
 
 CHILD_MODULE = "vlmdoctor.cluster.child"
 GRACE_SECONDS = 2.0
@@ -73,7 +73,8 @@ def run_child(spec: Mapping[str, Any], deadline: float, python: str = sys.execut
             try:
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=errors,
-                                        env=dict(os.environ if env is None else env),
+                                        env={**(os.environ if env is None else env),
+                                             **child_env(deadline, workdir)},
                                         start_new_session=True)
             except OSError as exc:
                 return ChildResult(stderr_tail=f"cannot start the child: {exc}")

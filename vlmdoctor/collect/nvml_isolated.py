@@ -33,6 +33,7 @@ _DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64"
          "/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/wsl/lib",
          "/run/nvidia/driver/usr/lib/x86_64-linux-gnu")
 _BOOT = ("import sys; sys.path[:0] = {paths!r}; "
+         "from vlmdoctor.procgroup import watch_parent; watch_parent({parent}, {limit}, hard=True); "
          "from vlmdoctor.collect.nvml_child import main; main()")
 MAX_OUTPUT = 1 << 20
 
@@ -67,7 +68,8 @@ def read_inventory_isolated(timeout: float | None = None) -> Inventory:
     limit = timeout_from_env() if timeout is None else timeout
     package_parent = str(Path(__file__).resolve().parent.parent.parent)
     paths = [package_parent, *[p for p in sys.path if p]]
-    argv = [sys.executable, "-S", "-E", "-c", _BOOT.format(paths=paths)]
+    argv = [sys.executable, "-S", "-E", "-c",
+            _BOOT.format(paths=paths, parent=os.getpid(), limit=float(limit))]
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
