@@ -253,3 +253,51 @@ def test_any_peer_payload_is_judged_and_blamed_on_that_peer(payloads: list[Any])
     blamed = {f.evidence.get("rank") for f in report.findings
               if f.id == "cluster-node-payload-malformed"}
     assert blamed <= {i + 1 for i in range(len(payloads))}
+
+
+@pytest.mark.parametrize(("source", "unreadable"), [
+    ("x = " + "a + " * 200_000 + "a\nimport flash_attn\n", "nested too deeply to parse"),
+    ("x = " + "(" * 300 + ")" * 300 + "\n", "SyntaxError"),
+    ("import os\n" + "if x:\n    pass\n" * 50_000 + "import flash_attn\n", None),
+])
+def test_the_code_scanner_survives_pathological_files(tmp_path: Path, source: str,
+                                                      unreadable: str | None) -> None:
+    from vlmdoctor.modelcode.scan import scan_files
+
+    (tmp_path / "modeling_x.py").write_text(source)
+    scan = scan_files(tmp_path, [tmp_path / "modeling_x.py"], "model")
+    if unreadable is None:
+        assert scan.unreadable == ()
+        assert [i.module for i in scan.imports] == ["os", "flash_attn"]
+    else:
+        assert len(scan.unreadable) == 1 and unreadable in scan.unreadable[0]
+        assert scan.unreadable[0].startswith("modeling_x.py: ")
+
+
+def test_the_code_scanner_has_a_total_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    from vlmdoctor.modelcode import scan as scanmod
+
+    monkeypatch.setattr(scanmod, "MAX_TOTAL_BYTES", 30)
+    files = []
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("import torch\n")  # 13 bytes each
+        files.append(tmp_path / name)
+    (tmp_path / "c.py").write_text("import numpy as np  # twenty\n")
+    files.append(tmp_path / "c.py")
+    found = scanmod.scan_files(tmp_path, files, "model")
+    assert [i.module for i in found.imports] == ["torch", "torch"]
+    assert found.unreadable == ("c.py: ValueError: over the scan's budget of 30 bytes in all",)
+
+
+def test_the_plan_bar_is_capped_in_width() -> None:
+    from vlmdoctor.plan.bars import MAX_WIDTH, WIDTH, memory_bar
+    from vlmdoctor.plan.result import GpuUsage
+
+    gib = 1 << 30
+    bar = memory_bar(GpuUsage(0, 8000 * gib, gib, gib, gib, 80 * gib))
+    inside = bar[1:bar.index("]")]
+    assert len(inside) == MAX_WIDTH and inside[WIDTH] == "|" and inside.endswith("...")
+    assert bar.endswith("used: over by 7923.00 GiB")
+    small = memory_bar(GpuUsage(0, 90 * gib, 0, 0, 0, 80 * gib))
+    assert small[1:small.index("]")] == "W" * 40 + "|" + "W" * 5

@@ -18,8 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_bounded
+
 MAX_FILE_BYTES = 4_000_000  # a generated or vendored monster is skipped, not parsed
 MAX_FILES = 2000
+MAX_TOTAL_BYTES = 64_000_000  # all files of one scan together
 REMOTE_CODE = "remote code"
 # Parts of an installed model package that inference never imports.
 NOT_INFERENCE = frozenset({"train", "training", "serve", "eval", "evaluation", "scripts",
@@ -76,14 +80,23 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
     local_tops = {m.split(".")[0] for m in local_modules if m}
     sites: list[ImportSite] = []
     unreadable: list[str] = []
+    budget = MAX_TOTAL_BYTES
     for label in labels:
         path = root / label
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
                 raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
-            tree = ast.parse(path.read_bytes(), filename=label)
-        except (OSError, ValueError, SyntaxError) as exc:
-            unreadable.append(f"{label}: {type(exc).__name__}: {exc}")
+            if size > budget:
+                raise ValueError(f"over the scan's budget of {MAX_TOTAL_BYTES} bytes in all")
+            budget -= size
+            tree = ast.parse(read_bounded(path, label, MAX_FILE_BYTES, "Python file"),
+                             filename=label)
+        except (OSError, ValueError, SyntaxError, InputError) as exc:
+            unreadable.append(f"{label}: {type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        except (RecursionError, MemoryError):  # pathological nesting: CPython gives up
+            unreadable.append(f"{label}: nested too deeply to parse")
             continue
         here = _module_of(label, package)
         is_package = label.endswith("__init__.py")
@@ -108,18 +121,25 @@ def _module_of(label: str, package: str) -> str:
 
 
 def _walk(node: ast.AST, guard: str) -> Iterator[tuple[ast.AST, str]]:
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.Try):
-            for sub in ast.walk(child):
-                if isinstance(sub, (ast.Import, ast.ImportFrom)):
-                    yield sub, guard or "try"
-            continue
-        inner = guard
-        if isinstance(child, ast.If) and not guard:
-            inner = _availability_call(child.test)
-        if isinstance(child, (ast.Import, ast.ImportFrom)):
-            yield child, guard
-        yield from _walk(child, inner)
+    """Import statements with the guard around them; iterative (no recursion limit), in
+    source order."""
+    stack: list[tuple[ast.AST, str]] = [(node, guard)]
+    while stack:
+        current, outer = stack.pop()
+        pending: list[tuple[ast.AST, str]] = []
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, ast.Try):
+                for sub in ast.walk(child):
+                    if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                        yield sub, outer or "try"
+                continue
+            inner = outer
+            if isinstance(child, ast.If) and not outer:
+                inner = _availability_call(child.test)
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                yield child, outer
+            pending.append((child, inner))
+        stack.extend(reversed(pending))
 
 
 def _availability_call(test: ast.expr) -> str:
