@@ -301,3 +301,21 @@ def test_the_plan_bar_is_capped_in_width() -> None:
     assert bar.endswith("used: over by 7923.00 GiB")
     small = memory_bar(GpuUsage(0, 90 * gib, 0, 0, 0, 80 * gib))
     assert small[1:small.index("]")] == "W" * 40 + "|" + "W" * 5
+
+
+def test_python_output_is_captured_with_a_limit(tmp_path: Path) -> None:
+    """An interpreter that prints 64 MiB: kept to MAX_OUTPUT, then one InputError."""
+    from vlmdoctor.collect import foreign
+    from vlmdoctor.errors import InputError
+
+    fake = tmp_path / "python3"
+    fake.write_text(f"#!{sys.executable}\nimport sys\n"
+                    "for _ in range(64): sys.stdout.write('x' * (1 << 20))\n"
+                    "sys.stderr.write('e' * (8 << 20) + '\\nlast words\\n')\n")
+    fake.chmod(0o755)
+    done = foreign._run_bounded([str(fake)], 60, dict(os.environ))
+    assert len(done.stdout) == foreign.MAX_OUTPUT and len(done.stderr) == foreign.MAX_OUTPUT
+    with pytest.raises(InputError) as caught:
+        foreign.inspect_python(str(fake))
+    assert str(caught.value).startswith(f"--python {fake}: not a Python 3 interpreter that "
+                                        "vlmdoctor can read (exit 0: ")
