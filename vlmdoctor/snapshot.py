@@ -58,6 +58,9 @@ class Gpu:
     # Additive: why NVML says this enumerated GPU cannot be used (lost, an NVML error on
     # the device, uncorrected ECC errors, pages or rows waiting for a reset). None: healthy.
     error: str | None = None
+    # Additive: a fault the GPU contains until its next reset (a row remapping pending);
+    # it stays usable, and a reset is due. None: nothing pending.
+    reset_pending: str | None = None
 
 
 @record
@@ -181,10 +184,11 @@ def _plain_number(value: Any) -> bool:
 
 
 def _gpu_obj(gpu: Gpu) -> dict[str, Any]:
-    """A GPU as JSON; ``error`` only where there is one (the key is additive)."""
+    """A GPU as JSON; ``error`` and ``reset_pending`` only where set (additive keys)."""
     out: dict[str, Any] = _obj(gpu)
-    if gpu.error is None:
-        del out["error"]
+    for key in ("error", "reset_pending"):
+        if out[key] is None:
+            del out[key]
     return out
 
 
@@ -307,6 +311,7 @@ class _Reader:
             memory_free_mib=self.opt_int(raw, "memory_free_mib", prefix),
             compute_capability=self.capability(raw, "compute_capability", prefix),
             error=self.opt_str(raw, "error", prefix),
+            reset_pending=self.opt_str(raw, "reset_pending", prefix),
         )
 
     def nccl_files(self, data: Mapping[str, Any]) -> dict[str, NcclFile]:

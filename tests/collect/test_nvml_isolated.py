@@ -220,8 +220,6 @@ def test_adapter_a_failing_query_marks_the_gpu(errors: dict[str, int], error: st
     ({"nvmlDeviceGetTotalEccErrors": 2}, "2 uncorrected ECC error(s) since the driver was loaded"),
     ({"nvmlDeviceGetRetiredPagesPendingStatus": 1},
      "memory pages are pending retirement (the GPU needs a reset)"),
-    ({"nvmlDeviceGetRemappedRows": (0, 1, 1, 0)},
-     "a row remapping is pending (the GPU needs a reset)"),
     ({"nvmlDeviceGetRemappedRows": (0, 1, 1, 1)},
      "row remapping failed (the GPU's memory cannot be repaired)"),
     ({"nvmlDeviceGetRetiredPagesPendingStatus": 0, "nvmlDeviceGetTotalEccErrors": 0,
@@ -255,7 +253,6 @@ def test_adapter_memory_not_supported_is_unknown() -> None:
      "memory: NVML error: GPU is lost"),
     ("ecc", A100, "3 uncorrected ECC error(s) since the driver was loaded"),
     ("retired", {**A100, "index": 1}, "memory pages are pending retirement (the GPU needs a reset)"),
-    ("remap", A100, "a row remapping is pending (the GPU needs a reset)"),
 ])
 def test_a_lost_or_failing_gpu_fails_the_gate_and_replays(fake_nvml: Path, tmp_path: Path,
                                                          mode: str, gpu: dict[str, Any],
@@ -294,3 +291,21 @@ def test_a_healthy_node_has_no_unusable_gpu(fake_nvml: Path) -> None:
     _, report, err = _run(fake_nvml, "normal", "check", "--no-probe")
     assert "gpu-unusable" not in {f["id"] for f in report["findings"]}, err
     assert all("error" not in g for g in report["environment"]["gpus"])
+
+
+def test_adapter_a_pending_row_remapping_keeps_the_gpu_usable() -> None:
+    inv = read_inventory(PynvmlApi(FakePynvml({}, {"nvmlDeviceGetRemappedRows": (0, 1, 1, 0)})))
+    assert [(g.error, g.reset_pending) for g in inv.gpus] == [
+        (None, "a row remapping is pending (it takes effect at the next GPU reset)")] * 2
+
+
+def test_a_pending_row_remapping_warns_and_the_gpu_stays_usable(fake_nvml: Path) -> None:
+    code, report, err = _run(fake_nvml, "remap", "check", "--no-probe")
+    assert code in (0, 1), err
+    pending = "a row remapping is pending (it takes effect at the next GPU reset)"
+    assert report["environment"]["gpus"] == [{**A100, "reset_pending": pending},
+                                             {**A100, "index": 1}], err
+    found = [(f["id"], f["severity"], f["title"]) for f in report["findings"]
+             if f["id"].startswith("gpu-")]
+    assert found == [("gpu-reset-pending", "warning",
+                      f"GPU 0 (NVIDIA A100-SXM4-80GB) needs a reset: {pending}")]

@@ -150,10 +150,12 @@ class PynvmlApi:
         except NvmlFailure as exc:
             if not exc.inapplicable:
                 problems.append(f"compute capability: {exc}")
-        problems += health_problems(self._call, handle)
+        faults, pending = health_problems(self._call, handle)
+        problems += faults
         return Gpu(index=index, name=name, memory_total_mib=total, memory_free_mib=free,
                    compute_capability=capability if capability and valid_capability(capability)
-                   else None, error="; ".join(problems) or None)
+                   else None, error="; ".join(problems) or None,
+                   reset_pending="; ".join(pending) or None)
 
 
 def _probe_library() -> None:

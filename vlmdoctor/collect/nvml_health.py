@@ -31,12 +31,15 @@ class NvmlFailure(Exception):
         return self.code is None or self.code in _INAPPLICABLE
 
 
-def health_problems(call: Any, handle: Any) -> list[str]:
+def health_problems(call: Any, handle: Any) -> tuple[list[str], list[str]]:
     """Memory faults NVML reports for a readable GPU, each a reason it cannot be trusted
     until it is reset (NVML device queries: nvmlDeviceGetTotalEccErrors,
     nvmlDeviceGetRetiredPagesPendingStatus, nvmlDeviceGetRemappedRows). A query the GPU
-    does not support (no ECC, no row remapping, an older driver) says nothing."""
+    does not support (no ECC, no row remapping, an older driver) says nothing. Returns the
+    problems that make the GPU unusable, and those it contains until a reset (a pending
+    row remapping: "won't affect future work on the GPU", NVML's nvmlDeviceGetRemappedRows)."""
     problems: list[str] = []
+    pending_reset: list[str] = []
 
     def ask(what: str, *args: Any) -> Any:
         try:
@@ -58,5 +61,6 @@ def health_problems(call: Any, handle: Any) -> list[str]:
         if rows[3]:
             problems.append("row remapping failed (the GPU's memory cannot be repaired)")
         elif rows[2]:
-            problems.append("a row remapping is pending (the GPU needs a reset)")
-    return problems
+            pending_reset.append("a row remapping is pending (it takes effect at the next "
+                                 "GPU reset)")
+    return problems, pending_reset

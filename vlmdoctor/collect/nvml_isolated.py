@@ -153,7 +153,7 @@ def _gpu(raw: Any) -> Gpu | None:
                memory_total_mib=_int(raw.get("memory_total_mib")),
                memory_free_mib=_int(raw.get("memory_free_mib")),
                compute_capability=_str(raw.get("compute_capability")),
-               error=_str(raw.get("error")))
+               error=_str(raw.get("error")), reset_pending=_str(raw.get("reset_pending")))
 
 
 def _str(value: Any) -> str | None:

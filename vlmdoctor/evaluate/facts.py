@@ -112,6 +112,12 @@ def _unusable(ctx: Context, _: str) -> Any:
     return _section(ctx, "gpus", lambda: gpuhealth.unusable_gpus(ctx.snapshot))
 
 
+@fact("gpus.reset_pending", "records",
+      "Usable GPUs holding a fault until their next reset (a pending row remapping)")
+def _reset_pending(ctx: Context, _: str) -> Any:
+    return _section(ctx, "gpus", lambda: gpuhealth.reset_pending(ctx.snapshot))
+
+
 @fact("gpus.enumerated", "number", "Number of GPUs NVML enumerates, usable or not")
 def _enumerated(ctx: Context, _: str) -> Any:
     return _section(ctx, "gpus", lambda: len(ctx.snapshot.gpus) + len(

@@ -26,6 +26,11 @@ def unusable_gpus(snapshot: Snapshot) -> list[dict[str, Any]]:
     return [found[index] for index in sorted(found)]
 
 
+def reset_pending(snapshot: Snapshot) -> list[dict[str, Any]]:
+    return [_record(g.index, g.name, g.reset_pending) for g in snapshot.gpus
+            if g.reset_pending]
+
+
 def _record(index: int, name: str | None, why: str) -> dict[str, Any]:
     return {
         "where": f"GPU {index}" + (f" ({name})" if name else ""),

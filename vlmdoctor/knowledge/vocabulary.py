@@ -20,7 +20,7 @@ FACT_KINDS: dict[str, str] = {
     "gpus.count": "number", "gpus.names": "list", "gpus.min_compute_capability": "version",
     "gpus.below_sm80": "list", "gpus.below_sm89": "list",
     "gpus.max_compute_capability": "version", "gpus.unusable": "records",
-    "gpus.enumerated": "number",
+    "gpus.enumerated": "number", "gpus.reset_pending": "records",
     "packages.*": "version", "env.*": "str", "unavailable.*": "str",
     "network_interfaces": "list",
     "explain.text": "text",
