@@ -319,3 +319,14 @@ def test_python_output_is_captured_with_a_limit(tmp_path: Path) -> None:
         foreign.inspect_python(str(fake))
     assert str(caught.value).startswith(f"--python {fake}: not a Python 3 interpreter that "
                                         "vlmdoctor can read (exit 0: ")
+
+
+def test_model_types_are_read_in_linear_time_and_capped() -> None:
+    from vlmdoctor.modelfiles.config import MAX_MODEL_TYPES, model_types
+
+    cfg = {"model_type": "qwen2_vl", "text_config": {"model_type": "qwen2"},
+           **{f"k{i}": {"model_type": f"t{i}"} for i in range(200_000)}}
+    found = model_types(cfg)
+    assert found[:3] == ("qwen2_vl", "qwen2", "t0") and len(found) == MAX_MODEL_TYPES
+    assert model_types({"model_type": "a", "x": {"model_type": "a"}, "y": {"model_type": "b"}}
+                       ) == ("a", "b")
