@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT, environment
-from tests.hostile.test_reports import run
+from tests.hostile.test_reports import VALUES, _dumpable, base_report, paths, put, run
 from tests.modelfiles.tiny import QWEN_CONFIG, QWEN_PREPROCESSOR, QWEN_TENSORS, write_model
 
 LAUNCHED = {"RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500",
@@ -330,3 +330,24 @@ def test_model_types_are_read_in_linear_time_and_capped() -> None:
     assert found[:3] == ("qwen2_vl", "qwen2", "t0") and len(found) == MAX_MODEL_TYPES
     assert model_types({"model_type": "a", "x": {"model_type": "a"}, "y": {"model_type": "b"}}
                        ) == ("a", "b")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), value=VALUES)
+def test_any_value_at_any_path_of_a_compare_input(tmp_path_factory: pytest.TempPathFactory,
+                                                  data: st.DataObject, value: Any) -> None:
+    """compare and its inputs: exit 0, 1 or 2 with one line, never 3, whatever a report holds
+    (the cluster section included)."""
+    doc = json.loads(base_report())
+    doc["cluster"] = {"rank": 0, "nodes": [{"node": "a", "host": "a", "ranks": [0]}]}
+    mutated = put(doc, data.draw(st.sampled_from(paths(doc))), value)
+    tmp = tmp_path_factory.mktemp("cmp")
+    good, bad = tmp / "good.json", tmp / "bad.json"
+    good.write_text(base_report())
+    bad.write_text(json.dumps(mutated, allow_nan=True) if _dumpable(mutated) else "{}")
+    code, out, err = run("compare", str(good), str(bad), "--format", "json")
+    assert code in (0, 1, 2), err
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith("vlmdoctor: error: "), err
+    else:
+        out.encode("utf-8")
