@@ -26,6 +26,13 @@ from tests.hostile.test_probe_signals import FAKE_TORCH, alive
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 
+def _default_signals() -> None:
+    """Under nohup (or any parent that ignores them) vlmdoctor keeps SIGHUP/SIGQUIT
+    ignored, by design; this test needs them delivered."""
+    for sig in (signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _wait(what: Callable[[], bool], seconds: float, message: str) -> None:
     deadline = time.monotonic() + seconds
     while not what():
@@ -46,7 +53,8 @@ def test_probe_child_and_tempdir_end_with_vlmdoctor(tmp_path: Path, sig: int) ->
                TMPDIR=str(temp), FAKE_TORCH_MARKER=str(marker), VLMDOCTOR_NO_CACHE="1")
     proc = subprocess.Popen([sys.executable, "-m", "vlmdoctor", "probe", "--device", "cpu",
                              "--timeout", "300"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_default_signals)
     try:
         _wait(lambda: marker.exists() or proc.poll() is not None, 120,
               "the probe child never imported the fake torch")

@@ -1,8 +1,10 @@
 """NVIDIA driver and GPU inventory through NVML, behind one small interface.
 
 ``NvmlApi`` is what the collector needs; ``PynvmlApi`` implements it over
-``pynvml`` (nvidia-ml-py), and tests pass recorded inventories instead. Every
-failure becomes a reason string in ``unavailable``; nothing here raises.
+``pynvml`` (nvidia-ml-py), and tests pass recorded inventories instead. A failure of
+the driver as a whole becomes a reason string in ``unavailable``; a GPU the driver
+enumerates but cannot read, or that reports memory faults, stays in the inventory with
+its ``error`` (see nvml_health). Nothing here raises.
 """
 
 from __future__ import annotations
