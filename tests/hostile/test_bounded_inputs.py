@@ -351,3 +351,12 @@ def test_any_value_at_any_path_of_a_compare_input(tmp_path_factory: pytest.TempP
         assert err.count("\n") == 1 and err.startswith("vlmdoctor: error: "), err
     else:
         out.encode("utf-8")
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "org/" + "b" * 300, "./" + "c" * 256])
+@pytest.mark.parametrize("command", [["check", "--no-probe", "-m"], ["plan", "-m"]])
+def test_names_over_255_bytes_exit_2(command: list[str], name: str) -> None:
+    code, out, err = run(*command, name)
+    assert (code, out) == (2, ""), err
+    assert err == (f"vlmdoctor: error: {name[:80]}...: not a model name or directory (a path "
+                   "part is longer than 255 bytes, or holds a NUL)\n")
