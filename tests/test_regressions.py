@@ -158,3 +158,19 @@ def test_markdown_table_cells_are_escaped(tmp_path: Path) -> None:
     for row in table:
         assert len(UNESCAPED_PIPE.findall(row)) == 3, row
     assert "| $CUDA_VISIBLE_DEVICES | 0\\|1 \\| x |" in table
+
+
+def test_golden_states_the_first_target_scenario() -> None:
+    """MiniGemini-34B on 4 x H100 with torch 2.0.1+cu117 and both OpenCV wheels (design.md,
+    scenario 1): whatever the goldens are regenerated to, these causes and fixes stay."""
+    report = json.loads((GOLDEN / "mgm-34b-h100-cu117.json").read_text())
+    errors = {f["id"]: f for f in report["findings"] if f["severity"] == "error"}
+    assert {"model-transformers-version", "torch-arch-missing", "opencv-variants-conflict"} <= set(errors)
+    assert "'transformers==4.36.2'" in errors["model-transformers-version"]["fix"][0]
+    torch_fix = errors["torch-arch-missing"]["fix"][0]
+    assert "'torch==2.0.1'" in torch_fix and torch_fix.endswith("/whl/cu118")  # has sm_90
+    assert report["summary"]["exit_code"] == 1
+    for suffix in ("txt", "md"):
+        text = (GOLDEN / f"mgm-34b-h100-cu117.{suffix}").read_text()
+        assert all(f"[{i}]" in text or f"`{i}`" in text for i in errors), suffix
+        assert "transformers==4.36.2" in text and "/whl/cu118" in text

@@ -106,6 +106,9 @@ class Snapshot:
     # GPUs the driver enumerates but that cannot be used (each with ``error``); written into
     # the JSON ``gpus`` list with their ``error``, so ``gpus`` here holds the usable ones.
     failed_gpus: tuple[Gpu, ...] = ()
+    # Per installed package that requires transformers: the transformers/torch names that
+    # ``import PKG`` needs (collect/ecosystem.py).
+    ecosystem: Mapping[str, Mapping[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "collected_at": self.collected_at}
@@ -133,6 +136,8 @@ class Snapshot:
             out["requirements"] = {k: list(v) for k, v in sorted(self.requirements.items())}
         if self.extensions is not None:
             out["extensions"] = {k: dict(v) for k, v in sorted(self.extensions.items())}
+        if self.ecosystem is not None:
+            out["ecosystem"] = {k: dict(v) for k, v in sorted(self.ecosystem.items())}
         return out
 
     @classmethod
@@ -168,6 +173,7 @@ class Snapshot:
             unknown=unknown,
             requirements=reader.requirements(data),
             extensions=reader.extensions(data),
+            ecosystem=reader.ecosystem(data),
         )
 
 
@@ -299,6 +305,37 @@ class _Reader:
                     raise self.fail(f"extensions.{name}.{key}",
                                     "a string, a list of strings, an object of strings or null")
             out[str(name)] = clean
+        return out
+
+    def ecosystem(self, data: Mapping[str, Any]) -> dict[str, dict[str, Any]] | None:
+        value = data.get("ecosystem")
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.fail("ecosystem", "an object")
+        out: dict[str, dict[str, Any]] = {}
+        for name, entry in value.items():
+            where = f"ecosystem.{name}"
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("version"), str):
+                raise self.fail(where, "an object with a 'version' string")
+            imports = entry.get("imports")
+            if not isinstance(imports, list):
+                raise self.fail(f"{where}.imports", "a list")
+            clean = []
+            for i, site in enumerate(imports):
+                if not (isinstance(site, Mapping) and isinstance(site.get("file"), str)
+                        and isinstance(site.get("module"), str)
+                        and isinstance(site.get("line"), int) and not isinstance(site.get("line"), bool)
+                        and isinstance(site.get("names"), list)
+                        and all(isinstance(n, str) for n in site["names"])):
+                    raise self.fail(f"{where}.imports[{i}]",
+                                    "an object with file, line, module and names")
+                clean.append({"file": site["file"], "line": site["line"],
+                              "module": site["module"], "names": list(site["names"])})
+            files = entry.get("files")
+            out[str(name)] = {"version": entry["version"], "package": str(entry.get("package", "")),
+                              "files": files if isinstance(files, int) and not isinstance(files, bool) else 0,
+                              "complete": entry.get("complete") is not False, "imports": clean}
         return out
 
     def gpu(self, raw: Mapping[str, Any], position: int) -> Gpu:

@@ -84,3 +84,51 @@ def test_probe_skips_when_the_other_python_has_no_importable_torch(other_python:
 def test_bad_python_is_one_line_exit_2(path: str, message: str) -> None:
     code, out, err = run("env", "--python", path)
     assert (code, out, err) == (2, "", message)
+
+
+# Issue 19 §5: the user site-packages (~/.local) as the interpreter itself sees it.
+def _user_site(python: str, home: Path) -> Path:
+    out = subprocess.run([python, "-E", "-c", "import site; print(site.getusersitepackages())"],
+                         capture_output=True, text=True, check=True, env={"HOME": str(home)},
+                         timeout=60).stdout.strip()
+    return Path(out)
+
+
+def _own_answer(python: str, home: Path, name: str) -> str | None:
+    """What the interpreter itself imports, run as a user would run it."""
+    code = ("import importlib.metadata as m, sys\n"
+            f"try: print(m.version({name!r}))\nexcept m.PackageNotFoundError: print('-')")
+    out = subprocess.run([python, "-E", "-c", code], capture_output=True, text=True, cwd="/",
+                         env={"HOME": str(home)}, check=True, timeout=60).stdout.strip()
+    return None if out == "-" else out
+
+
+def test_a_venv_never_reports_the_user_site_packages(
+        other_python: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    user = _user_site(str(other_python), tmp_path)
+    (user / "userpkg-9.9.9.dist-info").mkdir(parents=True)
+    (user / "transformers-5.0.0.dist-info").mkdir()
+    packages = snapshot_of("--python", str(other_python))["packages"]
+    assert packages == {"fakepkg": "1.2.3", "transformers": "4.36.2"}
+    assert _own_answer(str(other_python), tmp_path, "userpkg") is None  # and Python agrees
+
+
+def test_the_user_site_packages_comes_before_the_interpreters_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    if not base.is_file():
+        pytest.skip(f"no base interpreter at {base}")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    user = _user_site(str(base), tmp_path)
+    if _own_answer(str(base), tmp_path, "pip") is None:
+        pytest.skip("the base interpreter has no pip to shadow")
+    for name, version in (("pip", "0.0.1"), ("onlyuser", "3.2.1")):  # 0.0.1 shadows pip
+        info = user / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    if _own_answer(str(base), tmp_path, "pip") != "0.0.1":
+        pytest.skip("this interpreter has the user site-packages turned off")
+    packages = snapshot_of("--python", str(base))["packages"]
+    assert isinstance(packages, dict)
+    assert packages["pip"] == "0.0.1" and packages["onlyuser"] == "3.2.1"

@@ -107,3 +107,11 @@ def test_a_row_without_probe_text_for_its_kind_is_refused() -> None:
     from vlmdoctor.knowledge.schema import SchemaError
     with pytest.raises(SchemaError, match="no probe text for kind 'new-kind'"):
         parse_failures(raw, "f.yaml")
+
+
+def test_every_pattern_is_exercised_by_a_match_example() -> None:
+    """A pattern no example needs could be deleted without a test noticing (an
+    alternative of a row is a claim about an error text too)."""
+    idle = [(row.id, p.pattern) for row in ROWS for p in row.patterns
+            if not any(p.search(line) for example in row.match for line in example.splitlines())]
+    assert idle == []

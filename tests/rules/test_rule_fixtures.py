@@ -11,6 +11,7 @@ from tests.conftest import FIXTURES, make_knowledge, snapshot
 from vlmdoctor.evaluate.context import Context
 from vlmdoctor.evaluate.engine import evaluate
 from vlmdoctor.modelcode.scan import scan_dir
+from vlmdoctor.report import Finding, summarize
 from vlmdoctor.target import ResolvedModel, replay, resolve
 
 RULE_FIXTURES = FIXTURES / "rules"
@@ -39,13 +40,14 @@ def _model(case: dict[str, Any]) -> ResolvedModel | None:
     return None
 
 
-def _fired(case: dict[str, Any]) -> list[str]:
+def _fired(case: dict[str, Any]) -> list[tuple[str, str]]:
+    """(rule id, severity) of every finding the case's environment raises."""
     model = _model(case)
     ctx = Context(snapshot=snapshot(case["base"], case.get("patch")), tables=KNOWLEDGE.tables,
                   card=model.card if model else None, dtype=case.get("dtype", "auto"),
                   text=case.get("text"), model=model,
                   code=tuple(scan_dir(FIXTURES / "modelcode" / d) for d in case.get("code", [])))
-    return [f.id for f in evaluate(KNOWLEDGE.rules, ctx)]
+    return [(f.id, f.severity) for f in evaluate(KNOWLEDGE.rules, ctx)]
 
 
 def test_every_rule_has_positive_and_negative_fixtures() -> None:
@@ -64,13 +66,25 @@ def test_no_fixture_without_a_rule() -> None:
 
 
 @pytest.mark.parametrize(("rule_id", "case"), _cases("positive"))
-def test_positive_fixture_fires(rule_id: str, case: dict[str, Any]) -> None:
-    assert rule_id in _fired(case)
+def test_positive_fixture_fires_with_its_severity(rule_id: str, case: dict[str, Any]) -> None:
+    """The severity is the fixture's claim (scripts/pin_fixture_severities.py writes it for a
+    new fixture): a rule whose severity drifts fails here, and so does its exit code."""
+    fired = _fired(case)
+    assert {sev for rid, sev in fired if rid == rule_id} == {case["severity"]}
+    if case["severity"] == "error":  # an error finding fails the gate (exit 1)
+        assert summarize(tuple(Finding(rid, sev, "", "") for rid, sev in fired), "error").exit_code == 1
 
 
 @pytest.mark.parametrize(("rule_id", "case"), _cases("negative"))
 def test_negative_fixture_does_not_fire(rule_id: str, case: dict[str, Any]) -> None:
-    assert rule_id not in _fired(case)
+    assert rule_id not in {rid for rid, _ in _fired(case)}
+
+
+def test_every_positive_fixture_states_its_severity() -> None:
+    unstated = [f"{rule_id}: {case['name']}" for rule_id, case in
+                (p.values for p in _cases("positive")) if case.get("severity") not in
+                ("error", "warning", "info")]
+    assert unstated == []
 
 
 def test_every_rule_cites_a_source() -> None:

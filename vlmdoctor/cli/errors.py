@@ -30,7 +30,7 @@ _FULL = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG") if ha
 
 def _say(message: str, kind: str = "error") -> None:
     """One line, whatever the cause looked like: redacted, no control characters."""
-    first = printable(redact(" ".join(message.split())))
+    first = printable(" ".join(redact(message).split()))  # redacted before spaces fold
     click.echo(f"vlmdoctor: {kind}: {first}", err=True)
 
 

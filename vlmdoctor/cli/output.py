@@ -9,6 +9,7 @@ from typing import Callable
 from vlmdoctor.cli.errors import discard_stdout
 from vlmdoctor.errors import InputError
 from vlmdoctor.redact import Redactor
+from vlmdoctor.render.final import final_redactor, redact_findings
 from vlmdoctor.render.jsonfmt import report_json
 from vlmdoctor.render.markdown import report_markdown
 from vlmdoctor.render.text import Line, report_lines, write_lines
@@ -24,19 +25,21 @@ def use_color() -> bool:
         return False
 
 
-def _redacted(rendered: str | list[Line]) -> str | list[Line]:
-    """Everything vlmdoctor prints or writes passes the one redaction (secrets, URL creds)."""
-    redact = Redactor(os.environ)
+def _redacted(rendered: str | list[Line], redact: Redactor | None = None) -> str | list[Line]:
+    """Everything vlmdoctor prints or writes passes the one redaction (secrets, URL creds),
+    on its final text: after JSON escaping, visible escapes and quoting."""
+    redact = redact or final_redactor(os.environ)
     if isinstance(rendered, str):
         return redact(rendered)
     return [(redact(text), style) for text, style in rendered]
 
 
-def emit(render: Callable[[bool], str | list[Line]], output: str | None) -> None:
+def emit(render: Callable[[bool], str | list[Line]], output: str | None,
+         redact: Redactor | None = None) -> None:
     """``render(color)`` returns a string, or lines for the text renderer."""
     if output is None:
         color = use_color()
-        rendered = _redacted(render(color))
+        rendered = _redacted(render(color), redact)
         stream = sys.stdout
         if stream is None:
             raise InputError("standard output is closed; write the report with -o FILE")
@@ -53,7 +56,7 @@ def emit(render: Callable[[bool], str | list[Line]], output: str | None) -> None
             reason = getattr(exc, "strerror", None) or str(exc)
             raise InputError(f"standard output: cannot write: {reason}") from None
         return
-    rendered = _redacted(render(False))
+    rendered = _redacted(render(False), redact)
     try:
         with open(output, "w", encoding="utf-8") as handle:
             if isinstance(rendered, str):
@@ -67,9 +70,11 @@ def emit(render: Callable[[bool], str | list[Line]], output: str | None) -> None
 
 def emit_report(report: Report, fmt: str, output: str | None,
                 extra_lines: list[str] | None = None) -> None:
+    redact = final_redactor(os.environ)
+    report = redact_findings(report, redact)
     if fmt == "json":
-        emit(lambda _: report_json(report), output)
+        emit(lambda _: report_json(report), output, redact)
     elif fmt == "markdown":
-        emit(lambda _: report_markdown(report), output)
+        emit(lambda _: report_markdown(report), output, redact)
     else:
-        emit(lambda _: report_lines(report, extra_lines), output)
+        emit(lambda _: report_lines(report, extra_lines), output, redact)

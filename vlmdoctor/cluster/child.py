@@ -7,8 +7,9 @@ Layers, each recorded in RESULT before it starts (so a kill at the deadline stil
 the exchange of every node's payload through it, so a missing rank is named even when
 nothing else works), ``gloo`` (a process group and an all-reduce with a known result, and
 the clock offset of each rank against rank 0), and ``nccl`` on GPU nodes (the same on
-CUDA tensors, with the all-reduce bus bandwidth). Imports only the standard library and
-torch; Python 3.9 compatible.
+CUDA tensors, with the all-reduce bus bandwidth). Imports only the standard library,
+torch and ``vlmdoctor.redact`` (so an error text is redacted before it is cut); Python 3.9
+compatible.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import os
 import sys
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from vlmdoctor.redact import clip
 
 FAULTS_ENV = "VLMDOCTOR_CLUSTER_FAULTS"  # test hook: "RANK:fault[,RANK:fault...]"
 _POLL = 0.05
@@ -118,7 +121,7 @@ def _collective_layer(rec: Recorder, name: str, spec: Dict[str, Any], store: Any
         finally:
             dist.destroy_process_group()
     except Exception as exc:  # any failure of this layer is data for the report
-        ok, mine = False, f"{type(exc).__name__}: {exc}".strip()[:600]
+        ok, mine = False, clip(f"{type(exc).__name__}: {exc}".strip(), 600)
     outcomes = _layer_outcomes(store, f"{name}-status", rank, list(range(world)),
                                deadline + 2.0, mine)
     failed = [r for r, text in outcomes.items() if text != "ok"]
@@ -209,7 +212,7 @@ def run(spec: Dict[str, Any], out: str) -> int:
                              wait_for_workers=False)
         store = dist.PrefixStore(spec["prefix"], base)
     except Exception as exc:
-        rec.end(layer, "failed", f"{type(exc).__name__}: {exc}".strip()[:600], [rank])
+        rec.end(layer, "failed", clip(f"{type(exc).__name__}: {exc}".strip(), 600), [rank])
         return 0
     rec.data["connect_s"] = round(time.monotonic() - t_import - rec.data["import_s"], 3)
     t_exchange = time.monotonic()

@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence
 from vlmdoctor.cluster.drift import NOT_INSTALLED, UNSET, DriftEntry
 from vlmdoctor.knowledge.drift_table import DriftTable
 from vlmdoctor.report import Finding
+from vlmdoctor.shell import arg, one_line, word
 
 NCCL_ENV_DOC = "https://docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html"
 DIST_DOC = "https://pytorch.org/docs/stable/distributed.html#common-environment-variables"
@@ -21,21 +22,22 @@ def _fix(entry: DriftEntry) -> tuple[str, ...]:
     if entry.reference is None:
         return (f"# no majority for {entry.key}: choose one value and use it on every node",)
     section, _, name = entry.key.partition(".")
-    on = f"# on {_nodes(entry.outliers)}:"
+    on = f"# on {one_line(_nodes(entry.outliers))}:"
     ref = entry.reference
     if section == "packages":
-        cmd = f"pip uninstall -y {name}" if ref == NOT_INSTALLED else f"pip install '{name}=={ref}'"
+        cmd = (f"pip uninstall -y {word(name)}" if ref == NOT_INSTALLED
+               else f"pip install {arg(f'{name}=={ref}')}")
         return (on, cmd)
     if section == "env":
-        return (on, f"unset {name}" if ref == UNSET else f"export {name}={ref}")
+        return (on, f"unset {word(name)}" if ref == UNSET else f"export {word(name)}={word(ref)}")
     if section == "driver":
-        return (f"{on} install NVIDIA driver {ref}, or keep the job to nodes that have it",)
+        return (f"{on} install NVIDIA driver {one_line(ref)}, or keep the job to nodes that have it",)
     if section == "gpus":
         return ("# keep the job to one GPU type: Slurm --constraint=FEATURE or "
                 "--gres=gpu:TYPE:N; Kubernetes nodeSelector on nvidia.com/gpu.product",)
     if section == "torch":
-        return (f"{on} install the torch build that the other nodes use (CUDA {ref})",)
-    return (f"{on} use {entry.key} {ref}, as the reference does",)
+        return (f"{on} install the torch build that the other nodes use (CUDA {one_line(ref)})",)
+    return (f"{on} use {one_line(entry.key)} {one_line(ref)}, as the reference does",)
 
 
 def drift_findings(entries: Sequence[DriftEntry], table: DriftTable) -> tuple[Finding, ...]:

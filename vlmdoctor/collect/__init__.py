@@ -44,13 +44,23 @@ class Installed:
     packages: dict[str, str]
     requirements: dict[str, tuple[str, ...]] | None = None
     extensions: dict[str, dict[str, Any]] | None = None
+    ecosystem: dict[str, dict[str, Any]] | None = None
 
 
 def read_installed(paths: tuple[str, ...] | None = None) -> Installed:
     dists: dict[str, Distribution] = installed_distributions(paths)
+    requirements = stack_requirements(dists)
     return Installed(packages={name: d.version for name, d in dists.items()},
-                     requirements=stack_requirements(dists),
-                     extensions=read_extensions(dists))
+                     requirements=requirements,
+                     extensions=read_extensions(dists),
+                     ecosystem=_ecosystem(dists, requirements, paths))
+
+
+def _ecosystem(dists: dict[str, Distribution], requirements: dict[str, tuple[str, ...]],
+               paths: tuple[str, ...] | None) -> dict[str, dict[str, Any]]:
+    from vlmdoctor.collect.ecosystem import dependents, read_ecosystem
+
+    return read_ecosystem(dists, requirements, paths) if dependents(requirements) else {}
 
 
 def now_utc() -> str:
@@ -115,6 +125,7 @@ def collect_snapshot(
         nccl_files=read_nccl_files(environ),
         requirements=installed.requirements,
         extensions=installed.extensions,
+        ecosystem=installed.ecosystem,
         unknown=inventory.unknown,
     )
     return Collected(snapshot, redactions)

@@ -1,7 +1,12 @@
 """Another interpreter's environment (`--python PATH`), seen from outside.
 
 The other Python runs one standard-library-only snippet (Python 3.9+, nothing installed
-there, no shell, a timeout, isolated mode) that prints its version and its import path.
+there, no shell, a timeout) that prints its version and its import path. It starts as the
+user's own scripts do, except that ``PYTHON*`` variables are ignored (``-E``): ``site``
+decides, as for them, whether the user site-packages (``~/.local``) is importable (never
+in a virtual environment that excludes system packages) and where it stands in the path
+(before the interpreter's own site-packages). The path is reported in that order, and only
+it: a directory that is not on it holds nothing that interpreter can import.
 Everything else — distributions, torch's build — is then read from those directories by
 this process, exactly as for the doctor's own environment. Nothing is installed there.
 """
@@ -20,15 +25,8 @@ TIMEOUT = 20.0
 MAX_OUTPUT = 1 << 20  # per stream; what the interpreter prints past this is read and dropped
 # Runs inside the other interpreter: standard library only, Python 3.9 syntax.
 SNIPPET = """\
-import json, os, site, sys
+import json, sys
 paths = [p for p in sys.path if p]
-extra = list(getattr(site, "getsitepackages", lambda: [])())
-user = getattr(site, "getusersitepackages", lambda: "")()
-if user and os.path.isdir(user):
-    extra.append(user)
-for p in extra:
-    if p not in paths:
-        paths.append(p)
 v = sys.version_info
 print(json.dumps({"version": "%d.%d.%d" % (v[0], v[1], v[2]),
                   "implementation": sys.implementation.name,
@@ -50,7 +48,9 @@ def inspect_python(python: str, timeout: float = TIMEOUT) -> ForeignPython:
     if not os.path.isfile(python) or not os.access(python, os.X_OK):
         raise InputError(f"{shown}: not an executable file")
     try:
-        done = _run_bounded([python, "-I", "-c", SNIPPET], timeout,
+        # -E, not -I: isolated mode would also turn the user site-packages off. The working
+        # directory is "/", so no json.py beside the caller is imported by the snippet.
+        done = _run_bounded([python, "-E", "-c", SNIPPET], timeout,
                             {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")})
     except subprocess.TimeoutExpired:
         raise InputError(f"{shown}: no answer within {timeout:.0f} s") from None
@@ -76,7 +76,7 @@ def _run_bounded(argv: list[str], timeout: float, env: dict[str, str]
     from vlmdoctor.procgroup import stop_group
 
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, start_new_session=True)
+                            stderr=subprocess.PIPE, env=env, cwd="/", start_new_session=True)
     kept = (bytearray(), bytearray())
 
     def drain(stream: Any, buf: bytearray) -> None:

@@ -12,6 +12,7 @@ from typing import Mapping
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.knowledge.tables import ArchBuild, CudaTables, cuda_tag, sm_name, tag_cuda
+from vlmdoctor.shell import arg
 from vlmdoctor.snapshot import Gpu, Snapshot
 
 INDEX_URL = "https://download.pytorch.org/whl/{tag}"
@@ -129,9 +130,9 @@ def _minor_compat_majors(snapshot: Snapshot, tables: CudaTables) -> set[int]:
 
 
 def _pip_torch(torch: str, torchvision: str, tag: str, snapshot: Snapshot) -> str:
-    parts = [f"pip install 'torch=={torch}'"]
+    parts = [f"pip install {arg(f'torch=={torch}')}"]
     if "torchvision" in snapshot.packages:
-        parts.append(f"'torchvision=={torchvision}'")
+        parts.append(arg(f"torchvision=={torchvision}"))
     parts.append(f"--index-url {INDEX_URL.format(tag=tag)}")
     return " ".join(parts)
 

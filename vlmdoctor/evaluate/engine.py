@@ -61,7 +61,7 @@ def _finding(rule: Rule, ctx: Context, item: dict[str, Any] | None) -> Finding:
         severity=severity,
         title=fill(rule.title, resolve),
         message=fill(rule.message, resolve),
-        fix=fill_lines(rule.fix, resolve),
+        fix=fill_lines(rule.fix, resolve, shell=True),
         references=fill_lines(rule.references, resolve),
         evidence=dict(sorted(evidence.items())),
     )

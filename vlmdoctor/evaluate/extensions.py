@@ -17,6 +17,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.record import record
+from vlmdoctor.shell import arg, one_line
 from vlmdoctor.snapshot import Snapshot
 
 _FLASH = re.compile(r"cu(\d{2,3})torch(\d{1,3})\.(\d{1,3})(?:cxx11abi(TRUE|FALSE))?", re.I)
@@ -143,11 +144,12 @@ def fix(build: Build, torch: Installed) -> str:
         abi = torch.cxx11_abi or ("1" if _at_least(torch.torch, (2, 6)) else "0")
         wheel = f"flash_attn-{base}+cu{cuda}torch{torch.torch}cxx11abi{_abi(abi)}"
         return (f"pip install --no-cache-dir --force-reinstall --no-deps --no-build-isolation "
-                f"'flash-attn=={base}'   # builds for this torch; or the release wheel {wheel}-*.whl")
+                f"{arg(f'flash-attn=={base}')}   # builds for this torch; or the release wheel "
+                f"{one_line(wheel)}-*.whl")
     if build.package == "deepspeed":
         return (f"DS_BUILD_OPS=0 pip install --no-cache-dir --force-reinstall --no-deps "
-                f"'deepspeed=={base}'   # ops then build just in time for this torch")
-    return (f"pip install --force-reinstall --no-deps '{build.package}=={base}'"
+                f"{arg(f'deepspeed=={base}')}   # ops then build just in time for this torch")
+    return (f"pip install --force-reinstall --no-deps {arg(f'{build.package}=={base}')}"
             "   # the default CUDA build")
 
 

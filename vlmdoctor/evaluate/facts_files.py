@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.shell import word
 
 
 def _facts(ctx: Context) -> Any:
@@ -90,7 +91,7 @@ def _quant_packages(ctx: Context, _: str) -> Any:
             either = f"One of {', '.join(group)} is needed. " if group[1:] else ""
             out.append({"package": group[0], "spec": "", "found": None,
                         "why": either + need.why, "severity": "error",
-                        "fix": [f"pip install {group[0]}"], "references": list(need.references)})
+                        "fix": [f"pip install {word(group[0])}"], "references": list(need.references)})
     return out
 
 

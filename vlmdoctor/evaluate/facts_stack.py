@@ -7,6 +7,7 @@ from typing import Any
 from vlmdoctor.evaluate import requirements as rq
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.shell import arg, word
 
 # What every transformers-based VLM imports; with a model, its card's packages join.
 # torchvision and torchaudio pin torch exactly and move with it: their pin is not a
@@ -66,7 +67,7 @@ def _plan(ctx: Context) -> tuple[str | None, list[dict[str, Any]]] | None:
         pairs = [(who, s) for who, s in pairs if who.split(" ")[0] not in followers]
         spec = rq.merged(s for _, s in pairs)
         if rq.satisfiable(spec):
-            pins.append(f"'{name}{spec}'" if str(spec) else name)
+            pins.append(arg(f"{name}{spec}") if str(spec) else word(name))
             pins.extend(f for f in followers if f not in names)
             continue
         core = _core(ctx)

@@ -10,6 +10,7 @@ from packaging.version import InvalidVersion, Version
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
 from vlmdoctor.knowledge.cards import shown_spec
+from vlmdoctor.shell import arg
 
 
 @fact("target.model", "str", "Canonical id of the --model (null when none was given)")
@@ -126,7 +127,7 @@ def _transformers_fix(ctx: Context, _: str) -> Any:
 def _record(req: Any, spec: str, found: str | None) -> dict[str, Any]:
     return {"package": req.package, "spec": shown_spec(spec), "found": found, "why": req.why,
             "severity": req.severity, "references": list(req.references),
-            "fix": list(req.fix) or [f"pip install '{req.package}{req.shown_spec}'"]}
+            "fix": list(req.fix) or [f"pip install {arg(req.package + req.shown_spec)}"]}
 
 
 def _unmet(ctx: Context) -> Any:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from vlmdoctor.evaluate import (  # noqa: F401 - registration
     facts_code,
     facts_compat,
+    facts_ecosystem,
+    facts_engines,
     facts_extensions,
     facts_files,
+    facts_members,
     facts_multigpu,
     facts_stack,
     facts_target,

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from vlmdoctor.evaluate.context import UNKNOWN
 from vlmdoctor.knowledge.templates import PLACEHOLDER, placeholders
+from vlmdoctor.shell import fill_command
 
 
 def show(value: Any) -> str:
@@ -28,8 +29,13 @@ def fill(text: str, resolve: Callable[[str], Any]) -> str:
     return PLACEHOLDER.sub(lambda m: show(resolve(m.group(1))), text)
 
 
-def fill_lines(lines: tuple[str, ...], resolve: Callable[[str], Any]) -> tuple[str, ...]:
-    """Fill each line; drop a line whose placeholders are all empty or unknown."""
+def fill_lines(lines: tuple[str, ...], resolve: Callable[[str], Any],
+               shell: bool = False) -> tuple[str, ...]:
+    """Fill each line; drop a line whose placeholders are all empty or unknown.
+
+    With ``shell`` (fix commands) a value inside a line is quoted for its spot in the
+    command (``vlmdoctor.shell``); a line that is one placeholder is a command built, and
+    quoted, by its fact."""
     out: list[str] = []
     for line in lines:
         names = placeholders(line)
@@ -39,5 +45,8 @@ def fill_lines(lines: tuple[str, ...], resolve: Callable[[str], Any]) -> tuple[s
         if len(names) == 1 and line == "{" + names[0] + "}" and isinstance(values[0], list):
             out.extend(str(v) for v in values[0])
             continue
-        out.append(fill(line, resolve))
+        if shell and not (len(names) == 1 and line == "{" + names[0] + "}"):
+            out.append(fill_command(line, lambda name: show(resolve(name))))
+        else:
+            out.append(fill(line, resolve))
     return tuple(dict.fromkeys(out))

@@ -17,6 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion
 
 from vlmdoctor.knowledge.cards import PackageRequirement
+from vlmdoctor.shell import arg
 
 if TYPE_CHECKING:  # annotations only: neither loads unless there is code or a model type
     from vlmdoctor.modelcode.scan import CodeScan
@@ -100,8 +101,8 @@ def _choose_fix(candidates: Sequence[str], hard: Sequence[str], soft: Sequence[s
         allowed = {i for i, r in enumerate(index.releases) if all(_contains(s, r) for s in hard)}
         window = spans_to_spec(index, allowed)
         if window is not None:
-            return f"pip install 'transformers{window}'"
-    return f"pip install 'transformers{','.join(hard)}'"
+            return f"pip install {arg(f'transformers{window}')}"
+    return f"pip install {arg('transformers' + ','.join(hard))}"
 
 
 def _fits(fix_spec: str, specs: Sequence[str], index: TransformersIndex | None) -> bool:

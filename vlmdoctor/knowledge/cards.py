@@ -109,6 +109,8 @@ _MODEL_FIELDS: dict[str, s.Field] = {
     "placement": s.opt(s.Nullable(_PLACEMENT)),
     "images": s.opt(s.Nullable(_IMAGES)),
     "hf_model_type": s.opt(s.Nullable(s.STR)),
+    # The ``architectures`` of the checkpoints' config.json (what serving engines register).
+    "hf_architectures": s.opt(s.ListOf(s.STR), ()),
     "notes": s.opt(s.ListOf(s.STR), ()),
     "sources": s.req(s.ListOf(s.STR, min_items=1)),
 }
@@ -252,6 +254,7 @@ class ModelCard:
     notes: tuple[str, ...]
     sources: tuple[str, ...]
     file: str
+    hf_architectures: tuple[str, ...] = ()
 
     def names(self) -> tuple[str, ...]:
         return (self.id, self.name, *self.aliases, *self.hf_repos)
@@ -301,7 +304,7 @@ def build_card(raw: Mapping[str, Any], family: Mapping[str, Any], file: str, pat
         placement=Placement(**(data["placement"] or {})),
         images=Images(**{**images, "env": images.get("env") or {}}) if images else None,
         hf_model_type=data["hf_model_type"], notes=data["notes"], sources=data["sources"],
-        file=file,
+        file=file, hf_architectures=data["hf_architectures"],
     )
 
 

@@ -51,12 +51,14 @@ FACT_KINDS: dict[str, str] = {
     "model.saved_transformers": "version", "compat.saved_transformers_newer_major": "bool",
     "model.quant_method": "str", "model.quant_why": "str",
     "model.quant_min_compute_capability": "version", "model.quant_packages_missing": "records",
+    "engines.model_unserved": "records", "model.code_members_missing": "records",
+    "model.code_override_mismatch": "records", "stack.ecosystem_imports_missing": "records", "explain.engine_unserved": "records",
 }
 
 # The keys of each item of a ``records`` fact (``{item.key}`` in a for_each rule).
 RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
                "requirer", "requirer_version", "requirement", "requirers", "built_for",
-               "import", "where", "escape")
+               "import", "where", "escape", "architecture")
 
 
 def lookup(name: str) -> tuple[str, str] | None:

@@ -19,6 +19,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.modelcode.scan import REMOTE_CODE, CodeScan, ImportSite
+from vlmdoctor.shell import word
 
 # Import name -> distributions that provide it (the first is what to pip install).
 _PROVIDERS: dict[str, tuple[str, ...]] = {
@@ -106,5 +107,5 @@ def _finish(entry: dict[str, Any]) -> dict[str, Any]:
     entry["optional"] = not required
     entry["where"] = ", ".join(shown[:5]) + (f" (+{len(shown) - 5} more)" if len(shown) > 5 else "")
     entry["sites"] = shown
-    entry["fix"] = [f"pip install {entry['package']}"]
+    entry["fix"] = [f"pip install {word(entry['package'])}"]
     return entry

@@ -20,6 +20,7 @@ from typing import Any
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.jsonfile import read_bounded
+from vlmdoctor.modelcode.classes import ClassUse, classes_of
 
 MAX_FILE_BYTES = 4_000_000  # a generated or vendored monster is skipped, not parsed
 MAX_FILES = 2000
@@ -60,17 +61,20 @@ class CodeScan:
     files: tuple[str, ...]
     imports: tuple[ImportSite, ...]
     unreadable: tuple[str, ...] = ()  # files that could not be read or parsed, with why
+    classes: tuple[ClassUse, ...] = ()  # what each class uses of its transformers bases
 
     def to_dict(self) -> dict[str, Any]:
         return {"origin": self.origin, "files": list(self.files),
                 "imports": [i.to_dict() for i in self.imports],
-                "unreadable": list(self.unreadable)}
+                "unreadable": list(self.unreadable),
+                "classes": [c.to_dict() for c in self.classes]}
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> CodeScan:
         return CodeScan(origin=str(data["origin"]), files=tuple(str(f) for f in data["files"]),
                         imports=tuple(ImportSite.from_dict(i) for i in data["imports"]),
-                        unreadable=tuple(str(u) for u in data.get("unreadable", ())))
+                        unreadable=tuple(str(u) for u in data.get("unreadable", ())),
+                        classes=tuple(ClassUse.from_dict(c) for c in data.get("classes", ())))
 
 
 def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = "") -> CodeScan:
@@ -81,6 +85,7 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
     sites: list[ImportSite] = []
     unreadable: list[str] = []
     budget = MAX_TOTAL_BYTES
+    classes: list[ClassUse] = []
     for label in labels:
         path = root / label
         try:
@@ -100,10 +105,17 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
             continue
         here = _module_of(label, package)
         is_package = label.endswith("__init__.py")
-        for node, guard in _walk(tree, ""):
-            sites.extend(_sites(node, guard, label, here, is_package, local_tops))
+        try:
+            found = [site for node, guard in _walk(tree, "")
+                     for site in _sites(node, guard, label, here, is_package, local_tops)]
+            uses = classes_of(tree, label)
+        except RecursionError:  # a pathological expression in a signature or an import
+            unreadable.append(f"{label}: nested too deeply to read")
+            continue
+        sites.extend(found)
+        classes.extend(uses)
     return CodeScan(origin=origin, files=tuple(labels), imports=tuple(sites),
-                    unreadable=tuple(unreadable))
+                    unreadable=tuple(unreadable), classes=tuple(classes))
 
 
 def _label(root: Path, file: Path) -> str:

@@ -92,11 +92,13 @@ def card_from_facts(facts: ModelFacts, model_id: str, curated: ModelCard | None)
             params=_params(facts) or curated.params,
             architecture=_architecture(facts, curated.architecture),
             images=_images(facts, curated.images), requirements=reqs,
-            hf_model_type=facts.model_type or curated.hf_model_type)
+            hf_model_type=facts.model_type or curated.hf_model_type,
+            hf_architectures=facts.architectures or curated.hf_architectures)
     return ModelCard(
         id=model_id, name=facts.repo_id or model_id, family="local",
         family_name="local model files", aliases=(), hf_repos=(),
         native_dtype=native_dtype(facts), params=_params(facts) or Params(),
         architecture=_architecture(facts, Architecture()), requirements=reqs,
         placement=Placement(), images=_images(facts, None),
-        hf_model_type=facts.model_type, notes=(), sources=(FROM_FILES,), file="")
+        hf_model_type=facts.model_type, notes=(), sources=(FROM_FILES,), file="",
+        hf_architectures=facts.architectures)

@@ -22,6 +22,7 @@ from vlmdoctor.probe import protocol as p
 from vlmdoctor.probe.context import Context
 from vlmdoctor.probe.frames import model_frame
 from vlmdoctor.procgroup import watch_parent
+from vlmdoctor.redact import clip
 
 _MAX_TEXT = 4000
 _PROTOCOL: list[Any] = [sys.stdout]  # the channel to the parent; see _own_stdout
@@ -65,8 +66,7 @@ def _inject(step: str) -> None:
 
 
 def _text(value: object) -> str:
-    text = str(value)
-    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + " …"
+    return clip(str(value), _MAX_TEXT)
 
 
 def _code_files(ctx: Context) -> frozenset[str]:

@@ -7,6 +7,7 @@ from typing import Any
 from vlmdoctor.probe.model import ProbeResult
 from vlmdoctor.probe.protocol import IN_MODEL_CODE, META_ONLY, NO_GPU, STEP_CUDA, STEP_LOCAL
 from vlmdoctor.probe.signatures import outcomes, signature_for
+from vlmdoctor.redact import clip
 from vlmdoctor.report import Finding
 
 _MAX_LINE = 300
@@ -14,7 +15,7 @@ _MAX_LINE = 300
 
 def _first_line(text: str) -> str:
     line = next((x.strip() for x in text.splitlines() if x.strip()), "")
-    return line if len(line) <= _MAX_LINE else line[:_MAX_LINE] + " …"
+    return clip(line, _MAX_LINE)
 
 
 def _failure(result: ProbeResult) -> Finding:
@@ -28,7 +29,7 @@ def _failure(result: ProbeResult) -> Finding:
     if frame:
         lead += f" In the model's code at {_first_line(frame[len(IN_MODEL_CODE):])}."
     evidence: dict[str, Any] = {"probe.status": result.status, "probe.step": step,
-                                "probe.error": result.error.message[:2000]}
+                                "probe.error": clip(result.error.message, 2000)}
     for key in ("returncode", "stderr_tail"):
         if result.evidence.get(key) not in (None, ""):
             evidence[f"probe.{key}"] = result.evidence[key]

@@ -14,6 +14,8 @@ import re
 import traceback
 from types import TracebackType
 
+from vlmdoctor.redact import clip
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MAX_CODE = 200
 
@@ -37,6 +39,6 @@ def model_frame(tb: TracebackType | None, code_files: frozenset[str]) -> str | N
         if shown is None:
             continue
         code = _CONTROL.sub(" ", (frame.line or "").strip())
-        code = code if len(code) <= _MAX_CODE else code[:_MAX_CODE] + " …"
+        code = clip(code, _MAX_CODE)
         return f"{shown}:{frame.lineno} in {frame.name}: {code}"
     return None

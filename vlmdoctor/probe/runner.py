@@ -29,6 +29,7 @@ from vlmdoctor.probe.assemble import ChildOutcome, assemble
 from vlmdoctor.probe.model import ProbeRequest, ProbeResult
 from vlmdoctor.probe.protocol import CHILD_MODULE, decode
 from vlmdoctor.procgroup import child_env, stop_group
+from vlmdoctor.redact import clip
 
 GRACE_SECONDS = 2.0
 MAX_STDOUT_BYTES = 4 << 20
@@ -124,7 +125,7 @@ class _Capture:
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 event = decode(line)
                 if event is None:
-                    self.stray.append(line[:200])
+                    self.stray.append(clip(line, 200))
                     self.stray_count += 1
                     continue
                 if event["event"] == "step-start" and isinstance(event.get("name"), str):

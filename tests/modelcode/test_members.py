@@ -1,0 +1,145 @@
+"""The model's classes against the members of transformers' base classes, per release
+(model-code-member-missing, model-code-override-signature). The model code here is our
+own stand-in, shaped like remote code written for transformers 4.3x."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import environment
+from tests.hostile.test_reports import run
+from vlmdoctor.modelcode.membercheck import member_problems
+from vlmdoctor.modelcode.scan import CodeScan, scan_files
+from vlmdoctor.tfmembers.index import load_members
+
+MODELING = '''\
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+from transformers.modeling_utils import PreTrainedModel as Base
+from .configuration_toy import ToyConfig
+
+
+class ToyPreTrainedModel(Base):
+    config_class = ToyConfig
+
+    def _init_weights(self, module):
+        self.helper_defined_by_subclass()
+
+
+class ToyForCausalLM(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.lm_head = nn.Linear(8, 8)
+        self.post_init()
+
+    def helper_defined_by_subclass(self):
+        return self.training and self.lm_head
+
+    def _update_model_kwargs_for_generation(self, outputs, model_kwargs,
+                                            is_encoder_decoder=False,
+                                            standardize_cache_format=False):
+        model_kwargs["past_key_values"] = self._extract_past_from_model_output(
+            outputs, standardize_cache_format=standardize_cache_format)
+        return model_kwargs
+
+    def prepare_inputs_for_generation(self, input_ids, **kwargs):
+        return {"input_ids": input_ids, "gc": self.is_gradient_checkpointing}
+
+
+class Unrelated(nn.Module):
+    def forward(self, x):
+        return self._extract_past_from_model_output(x)
+'''
+CONFIG = "from transformers import PretrainedConfig\nclass ToyConfig(PretrainedConfig):\n    model_type = 'toy'\n"
+
+
+def _model(tmp_path: Path) -> Path:
+    folder = tmp_path / "toy"
+    folder.mkdir(exist_ok=True)
+    (folder / "modeling_toy.py").write_text(MODELING)
+    (folder / "configuration_toy.py").write_text(CONFIG)
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "toy", "architectures": ["ToyForCausalLM"],
+        "auto_map": {"AutoConfig": "configuration_toy.ToyConfig",
+                     "AutoModelForCausalLM": "modeling_toy.ToyForCausalLM"}}))
+    return folder
+
+
+def _scan(tmp_path: Path) -> CodeScan:
+    folder = _model(tmp_path)
+    return scan_files(folder, sorted(folder.glob("*.py")), "remote code")
+
+
+def test_classes_resolve_bases_through_aliases_and_local_classes(tmp_path: Path) -> None:
+    classes = {c.name: c for c in _scan(tmp_path).classes}
+    assert classes["ToyPreTrainedModel"].bases == ("transformers:PreTrainedModel",)
+    assert classes["ToyForCausalLM"].bases == ("ToyPreTrainedModel",)
+    assert ("_extract_past_from_model_output", 27) in classes["ToyForCausalLM"].uses
+    assert "lm_head" in classes["ToyForCausalLM"].defines
+
+
+@pytest.mark.parametrize(("version", "missing"), [
+    ("4.45.2", []), ("4.48.3", []),
+    ("4.49.0", [("modeling_toy.py:27", "_extract_past_from_model_output", "4.30.0 to 4.48.3")]),
+    ("5.24.0", [("modeling_toy.py:27", "_extract_past_from_model_output", "4.30.0 to 4.48.3")]),
+])
+def test_a_removed_helper_is_missing_from_its_release_on(tmp_path: Path, version: str,
+                                                         missing: list[tuple[str, str, str]]) -> None:
+    found, _ = member_problems(load_members(), [_scan(tmp_path)], version)
+    assert [(m["where"], m["name"], m["present"]) for m in found] == missing
+
+
+def test_an_override_without_a_parameter_the_base_gained(tmp_path: Path) -> None:
+    _, old = member_problems(load_members(), [_scan(tmp_path)], "4.40.0")
+    assert old == []  # the base method had no num_new_tokens yet
+    _, found = member_problems(load_members(), [_scan(tmp_path)], "4.45.2")
+    assert [(o["where"], o["method"], o["param"], o["added"]) for o in found] == [
+        ("modeling_toy.py:24", "_update_model_kwargs_for_generation", "num_new_tokens", "4.41.0")]
+
+
+def _check(tmp_path: Path, transformers: str) -> list[dict[str, Any]]:
+    env = environment("a100-cu124")
+    env["packages"]["transformers"] = transformers
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(env))
+    code, out, err = run("check", "--no-probe", "-m", str(_model(tmp_path)), "--from-report",
+                         str(path), "--format", "json")
+    assert code in (0, 1), err
+    return [f for f in json.loads(out)["findings"] if f["id"].startswith("model-code-")]
+
+
+def test_through_check_with_the_window_and_the_fix(tmp_path: Path) -> None:
+    found = {f["id"]: f for f in _check(tmp_path, "4.50.0")}
+    member = found["model-code-member-missing"]
+    assert member["severity"] == "error"
+    assert member["message"].startswith(
+        "modeling_toy.py:27 ToyForCausalLM uses _extract_past_from_model_output (in "
+        "transformers 4.30.0 to 4.48.3).")
+    assert member["fix"] == ["pip install 'transformers>=4.30.0,<4.49.0'   # the releases whose "
+                             "base classes have every member it uses"]
+    override = found["model-code-override-signature"]
+    assert (override["severity"], override["title"]) == (
+        "warning", "ToyForCausalLM._update_model_kwargs_for_generation cannot take "
+        "'num_new_tokens', which transformers 4.50.0 passes to it")
+
+
+def test_replayed_from_the_report_without_the_files(tmp_path: Path) -> None:
+    env = environment("a100-cu124")
+    env["packages"]["transformers"] = "4.50.0"
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(env))
+    code, out, err = run("check", "--no-probe", "-m", str(_model(tmp_path)), "--from-report",
+                         str(path), "--format", "json")
+    assert code == 1, err
+    report = tmp_path / "report.json"
+    report.write_text(out)
+    import shutil
+    shutil.rmtree(tmp_path / "toy")
+    _, again, err = run("check", "--no-probe", "--from-report", str(report), "--format", "json")
+    ids = [f["id"] for f in json.loads(again)["findings"]]
+    assert "model-code-member-missing" in ids and "model-code-override-signature" in ids, err

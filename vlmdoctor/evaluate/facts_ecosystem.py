@@ -1,0 +1,87 @@
+"""Installed packages that build on transformers vs the installed transformers: does every
+name that ``import PKG`` imports from transformers exist in that release? Answered from the
+transformers release index for any package and any name (the snapshot's ``ecosystem``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vlmdoctor.evaluate.context import UNKNOWN, Context
+from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts_code import index_or_none
+from vlmdoctor.shell import arg, word
+
+
+def _scan(name: str, entry: Any) -> Any:
+    from vlmdoctor.modelcode.scan import CodeScan, ImportSite
+
+    sites = tuple(ImportSite(file=str(i["file"]), line=int(i["line"]), module=str(i["module"]),
+                             names=tuple(i["names"]), local=False, guard="")
+                  for i in entry.get("imports", ()) if str(i["module"]).startswith("transformers"))
+    return CodeScan(origin=f"package {name}", files=(), imports=sites)
+
+
+def _check_all(ecosystem: Any, found: str) -> list[dict[str, Any]] | None:
+    """Every package's missing names (None: the index cannot be read)."""
+    index = index_or_none()
+    if index is None:
+        return None
+    from vlmdoctor.modelcode.tfcheck import code_name_problems
+
+    out = []
+    for name, entry in sorted(ecosystem.items()):
+        problem = code_name_problems(index, [_scan(name, entry)], found)
+        if problem is None:
+            continue
+        listed = "; ".join(f"{m['where']} imports {m['name']} (in transformers {m['present']})"
+                           for m in problem["missing"][:4])
+        more = len(problem["missing"]) - 4
+        spec = problem["spec"]
+        version = entry.get("version", "")
+        out.append({
+            "requirer": name, "requirer_version": version, "package": "transformers",
+            "found": found, "spec": spec or "", "severity": "error",
+            "where": listed + (f"; +{more} more" if more > 0 else ""),
+            "why": (f"`import {entry.get('package') or name}` stops with ImportError: "
+                    f"transformers {found} lacks names it imports unconditionally."
+                    + ("" if spec else " No indexed transformers release has all of them.")),
+            "fix": ([f"pip install {arg('transformers' + spec)}   # the releases that have "
+                     "every name it imports"] if spec else [])
+                   + [f"# or install a {word(name)} release built for transformers {found} "
+                      f"(its metadata pins the transformers it needs)"],
+        })
+    return out
+
+
+def _cached(ecosystem: Any, found: str) -> list[dict[str, Any]] | None:
+    """The check is a pure function of (the imports, the release, the index): the gate keeps
+    its answer in the user cache, keyed by the index files, instead of loading the names
+    index on every run."""
+    import json
+    import zlib
+
+    from vlmdoctor.knowledge import default_rules_dir
+    from vlmdoctor.yamlio import load_derived
+
+    data = default_rules_dir() / "data"
+    files = [p for p in (data / "transformers-index.json.gz", data / "transformers-names.json.gz")
+             if p.is_file()]
+    wanted = {n: e.get("imports", ()) for n, e in ecosystem.items()}
+    digest = zlib.crc32(json.dumps([found, wanted], sort_keys=True, default=str).encode())
+    result: list[dict[str, Any]] | None = load_derived(
+        files, f"ecosystem-check-{digest:08x}", lambda: _check_all(ecosystem, found))
+    return result
+
+
+@fact("stack.ecosystem_imports_missing", "records",
+      "Installed packages whose `import` needs transformers names the installed transformers lacks")
+def _missing(ctx: Context, _: str) -> Any:
+    ecosystem = ctx.snapshot.ecosystem
+    if ecosystem is None or ctx.section_unknown("packages"):
+        return UNKNOWN
+    found = ctx.snapshot.packages.get("transformers")
+    if not found or not any(str(i.get("module", "")).startswith("transformers")
+                            for e in ecosystem.values() for i in e.get("imports", ())):
+        return []
+    result = _cached(ecosystem, str(found))
+    return UNKNOWN if result is None else result
