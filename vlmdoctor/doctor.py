@@ -20,6 +20,9 @@ from vlmdoctor.target import ResolvedModel, replay, resolve
 # directory of a local model) and the facts read from its files.
 ExtraStage = Callable[[Snapshot, ResolvedModel, str],
                       Tuple[Optional[JsonSection], Tuple[Finding, ...]]]
+# The fix plan, after every other stage: (context, the findings) -> (section, more findings).
+FixStage = Callable[[Context, Tuple[Finding, ...]],
+                    Tuple[Optional[JsonSection], Tuple[Finding, ...]]]
 
 
 @record
@@ -74,6 +77,7 @@ def run_check(
     probe_stage: ExtraStage | None = None,
     clock: Callable[[], str] = now_utc,
     saved: SavedEnvironment | None = None,
+    fix_stage: FixStage | None = None,
 ) -> Report:
     """``saved`` is ``request.from_report`` already read (callers that needed it too)."""
     if request.from_report is not None:
@@ -98,6 +102,10 @@ def run_check(
     withdrawn = {w for f in findings for w in f.evidence.get("withdraws") or ()}
     ordered = tuple(sorted((f for f in findings if f.id not in withdrawn),
                            key=lambda f: f.sort_key()))
+    fix_plan = None
+    if fix_stage is not None:
+        fix_plan, extra = fix_stage(ctx, ordered)
+        ordered = tuple(sorted(ordered + extra, key=lambda f: f.sort_key()))
     probe_status = None if probe is None else probe.to_dict().get("status")
     return Report(
         created_at=clock(),
@@ -109,4 +117,5 @@ def run_check(
         redactions=redactions,
         plan=plan,
         probe=probe,
+        fix_plan=fix_plan,
     )

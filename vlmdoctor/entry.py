@@ -46,7 +46,17 @@ def main() -> None:
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:
             _exit_interrupted()
+        _block_late_signals()
         raise
+
+
+def _block_late_signals() -> None:
+    """The exit code is decided and the output written: block SIGINT and SIGTERM for the
+    interpreter's own shutdown, which restores the default handlers at its very end (a
+    signal then killed the process by SIGINT, without the one line). A signal that comes
+    now is dropped with the process; the exit states what was done."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _exit_interrupted() -> None:

@@ -116,6 +116,7 @@ class Report:
     plan: JsonSection | None = None
     probe: JsonSection | None = None
     cluster: JsonSection | None = None  # additive: only in `cluster check` reports
+    fix_plan: JsonSection | None = None  # additive: `check` merges every fix into one plan
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -132,4 +133,6 @@ class Report:
         }
         if self.cluster is not None:
             out["cluster"] = self.cluster.to_dict()
+        if self.fix_plan is not None:
+            out["fix_plan"] = self.fix_plan.to_dict()
         return out

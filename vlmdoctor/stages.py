@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from typing import Any, Mapping
 
-from vlmdoctor.doctor import ExtraStage
+from vlmdoctor.doctor import ExtraStage, FixStage
+from vlmdoctor.evaluate.context import Context
 from vlmdoctor.knowledge import Knowledge
 from vlmdoctor.knowledge.tables import CudaTables
 from vlmdoctor.report import Finding, JsonSection
@@ -25,8 +26,12 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         card = model.card
         if card is None or not snapshot.gpus:
             return None, ()
+        from vlmdoctor.modelfiles.quant import auto_dtype
+
+        dtype = auto_dtype(model.facts, dtype)  # a pre-quantised directory: its precision
         from vlmdoctor.plan import (
             PlanRequest,
+            Stack,
             gpus_from_snapshot,
             make_plan,
             plan_findings,
@@ -38,7 +43,10 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         plan = make_plan(PlanRequest(card=card, gpus=gpus_from_snapshot(snapshot),
                                      dtype=None if dtype == "auto" else dtype,
                                      max_pixels=int(pixels) if pixels.isdigit() else None,
-                                     variants=variants, excluded=unplannable(snapshot)))
+                                     variants=variants, excluded=unplannable(snapshot),
+                                     stack=Stack(snapshot.packages.get("transformers"),
+                                                 snapshot.packages.get("torch"), "snapshot")),
+                         strict=False)
         return plan, plan_findings(plan)
 
     return stage
@@ -101,5 +109,26 @@ def saved_probe(section: Mapping[str, Any]) -> ExtraStage:
 
         result = ProbeResult.from_dict(section)
         return result, probe_findings(result)
+
+    return stage
+
+
+def fixing(resolve_with: str | None = None, timeout: float = 120.0,
+           runner: Any = None) -> FixStage:
+    """Merge every finding's fix into one plan checked against the snapshot (pure, offline);
+    with ``resolve_with`` (an interpreter), also ask that interpreter's pip to resolve it."""
+
+    def stage(ctx: Context, findings: tuple[Finding, ...],
+              ) -> tuple[JsonSection | None, tuple[Finding, ...]]:
+        from vlmdoctor.fixplan import build_fix_plan
+
+        plan = build_fix_plan(ctx, findings)
+        if resolve_with is None:
+            return plan, ()
+        from vlmdoctor.fixplan.resolve import resolve, resolve_findings
+        from vlmdoctor.record import replace
+
+        section = resolve(plan, ctx.snapshot, resolve_with, timeout, runner)
+        return replace(plan, resolve=section), resolve_findings(section)
 
     return stage

@@ -147,3 +147,18 @@ def test_torch_pins_on_cuda_library_wheels_are_warnings() -> None:
                  'platform_machine == "x86_64"']}}
     assert _findings(patch) == [("package-requirement-unmet", "warning",
                                  "pip install 'nvidia-cudnn-cu12==9.1.0.70'")]
+
+
+def test_markers_follow_the_snapshot_machine_not_this_one() -> None:
+    """A report from an aarch64 node: x86_64-only requirements do not apply there (and the
+    other way round), whatever machine re-checks the report."""
+    patch: dict[str, object] = {
+        "packages": {"vllm": "0.6.4"},
+        "requirements": {"vllm": ["triton==3.1.0; platform_machine == 'x86_64'",
+                                  "xgrammar>=0.1; platform_machine == 'aarch64'"]}}
+    patch["host"] = {"os": "Linux", "arch": "aarch64"}
+    assert [(f[0], f[2]) for f in _findings(patch)] == [
+        ("package-requirement-missing", "pip install 'xgrammar>=0.1'")]
+    patch["host"] = {"os": "Linux", "arch": "x86_64"}
+    assert [(f[0], f[2]) for f in _findings(patch)] == [
+        ("package-requirement-missing", "pip install 'triton==3.1.0'")]

@@ -99,3 +99,13 @@ def test_probe_output_is_redacted_everywhere(monkeypatch: pytest.MonkeyPatch,
         assert secret not in out and ("***" in out or fmt == "text")
     emit_report(report, "json", None)
     assert "h.example" in json.dumps(json.loads(capsys.readouterr().out))
+
+
+@pytest.mark.parametrize("name", ["HF_PW", "HF_PW_FILE", "HF_PWS", "HF_PIN", "HF_OTP",
+                                  "HF_SAS", "HF_SIG", "HF_SALT", "HF_GITHUB_PAT"])
+def test_secret_words_as_whole_words(name: str) -> None:
+    """Short secret words, as whole '_'-separated words, mark a secret."""
+    assert is_secret_name(name)
+    kept, redacted = select_env({name: "value-123456", "CUDA_VISIBLE_DEVICES": "0"})
+    assert name not in kept and redacted == (f"env.{name}",)
+    assert redact("x value-123456 y", {name: "value-123456"}) == "x *** y"

@@ -47,7 +47,8 @@ def test_directory_facts_are_exact(tmp_path: Path) -> None:
         "tie_word_embeddings": False, "vision_layers": 2, "vision_hidden_size": 32,
         "vision_heads": 2}
     assert dict(facts.images) == {"min_pixels": 3136, "max_pixels": 12845056, "patch_size": 14,
-                                  "merge_size": 2}
+                                  "merge_size": 2, "kind": "qwen-pixels", "tokens_source":
+                                  "min_pixels/max_pixels, patch_size, merge_size"}
     assert facts.auto_map == {} and facts.files == () and facts.quantization == {}
 
 
@@ -159,3 +160,27 @@ def test_cached_repo_without_config_is_not_the_model(tmp_path: Path) -> None:
     (snap / "config.json").unlink()
     (snap / "model.safetensors").unlink()
     assert locate("Qwen/Qwen2-VL-2B-Instruct", {"HF_HUB_CACHE": str(cache)}) is None
+
+
+def test_header_length_cut_inside_the_header_is_described(tmp_path: Path) -> None:
+    """A file truncated inside its JSON header: the stated length runs past the end."""
+    root = qwen(tmp_path)
+    shown = locate(str(root)).path  # type: ignore[union-attr]
+    body = b'{"w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}'
+    assert _bad(root, struct.pack("<Q", len(body) + 3) + body) == (
+        f"{shown}/model.safetensors: not a safetensors file (header length {len(body) + 3} "
+        f"exceeds the file size {len(body) + 8} or the format's 100 MiB limit)")
+    # exactly the file's length is a header with no tensor bytes after it: read, not refused
+    (root / "model.safetensors").write_bytes(struct.pack("<Q", len(body)) + body)
+    assert read_model(locate(str(root))).params == {"language": 2,  # type: ignore[arg-type]
+                                                   "total": 2}
+
+
+def test_fp8_and_int8_tensors_weigh_one_byte_each() -> None:
+    root = Path(__file__).resolve().parents[2] / "fixtures" / "modelfiles"
+    fp8 = read_model(locate(str(root / "fp8")))  # type: ignore[arg-type]
+    assert fp8.weight_bytes == 16 * 16 * 1 + 32 * 16 * 2
+    assert dict(fp8.storage_bytes) == {"language": 16 * 16 + 32 * 16 * 2}
+    assert fp8.params["total"] == 16 * 16 + 32 * 16
+    int8 = read_model(locate(str(root / "bnb-8bit")))  # type: ignore[arg-type]
+    assert int8.weight_bytes == 16 * 16 + 32 * 16 * 2

@@ -96,7 +96,7 @@ def test_no_gpus_says_so_and_how_to_name_gpus(catalogue):
     ({"context": 0}, "--context 0: must be at least 1"),
     ({"batch": 0}, "--batch 0: must be at least 1"),
     ({"images": -1}, "--images -1: must be at least 0"),
-    ({"max_pixels": 0}, "--max-pixels 0: must be at least 1"),
+    ({"max_pixels": 0}, "--max-pixels 0: must be between 1 and 1099511627776"),
     ({"context": 10, "new_tokens": 10},
      "--new-tokens 10: must be at least 0 and less than --context 10"),
 ])

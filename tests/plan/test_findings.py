@@ -6,7 +6,7 @@ from vlmdoctor.plan import plan_findings, plan_text_lines
 
 KEYS = ["model", "dtype", "gpus", "device_map", "per_gpu", "required_bytes", "fits", "sized",
         "notes",
-        "options"]
+        "options", "frontier", "not_sized"]
 GPU_KEYS = ["index", "weights_bytes", "kv_bytes", "activation_bytes", "overhead_bytes",
             "total_bytes", "capacity_bytes"]
 

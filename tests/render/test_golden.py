@@ -16,6 +16,7 @@ from vlmdoctor.render.markdown import report_markdown
 from vlmdoctor.render.text import report_lines
 from vlmdoctor.report import Report
 from vlmdoctor.snapshot import Snapshot
+from vlmdoctor.stages import fixing
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -28,7 +29,8 @@ def _report(tmp_path: Path) -> Report:
     path = tmp_path / "env.json"
     path.write_text(json.dumps(env))
     request = CheckRequest(model="minigemini-34b", from_report=str(path))
-    return run_check(request, make_knowledge(), clock=lambda: "2026-11-21T07:00:00+00:00")
+    return run_check(request, make_knowledge(), clock=lambda: "2026-11-21T07:00:00+00:00",
+                     fix_stage=fixing())
 
 
 def _compare(name: str, actual: str) -> None:

@@ -73,12 +73,17 @@ def member_problems(index: MembersIndex, scans: Iterable[CodeScan], version: str
                 continue
             mine = set(_params(sig))
             history = {p: t[method] for p, t in enumerate(table) if method in t}
+            gained: list[tuple[int, str]] = []
             for param in _params(base):
                 if param in mine:
                     continue
+                # Gained: not in the base at the index's first release (the parameter, or
+                # the whole method, came later), so code of that era could not know it.
                 since = [p for p, s in sorted(history.items()) if param in _params(s)]
-                if since and since[0] > min(history):
-                    overrides.append({"where": f"{cls.file}:{line}", "class": cls.name,
-                                      "method": method, "param": param,
-                                      "added": index.releases[since[0]]})
+                if since and since[0] > 0:
+                    gained.append((since[0], param))
+            if gained:
+                overrides.append({"where": f"{cls.file}:{line}", "class": cls.name,
+                                  "method": method, "param": "', '".join(p for _, p in gained),
+                                  "added": index.releases[min(gained)[0]]})
     return missing, overrides

@@ -16,6 +16,7 @@ from vlmdoctor.knowledge.cards import (
     Placement,
     Requirements,
 )
+from vlmdoctor.modelfiles.config import GEOMETRY_MAX
 from vlmdoctor.modelfiles.facts import ModelFacts
 from vlmdoctor.record import fields, replace
 
@@ -33,21 +34,20 @@ def native_dtype(facts: ModelFacts) -> str | None:
 
 
 def _params(facts: ModelFacts) -> Params | None:
-    """Exact counts from the headers; none for quantised checkpoints, whose packed tensors
-    (int32 words, uint8 pairs) hold several weights per element."""
-    if not facts.params or facts.quantization:
+    """Counts from the headers: a quantised checkpoint's packed tensors count as the weights
+    they hold, and its scales and zero points not at all (``modelfiles.packing``)."""
+    if not facts.params:
         return None
     p = facts.params
+    source = FROM_FILES
+    if facts.quantization:
+        source += (f" (logical counts of the {facts.quantization.get('quant_method')} "
+                   "packing; stored bytes: " + f"{facts.weight_bytes or 0:,})")
     return Params(vision=p.get("vision", 0), projector=p.get("projector", 0),
-                  language=p.get("language"), total=p.get("total"), source=FROM_FILES)
+                  language=p.get("language"), total=p.get("total"), source=source)
 
 
-# Beyond these a number is not a real model's (the planner would build lists that long).
-GEOMETRY_MAX = {"lm_layers": 4096, "vision_layers": 4096, "num_attention_heads": 65536,
-                "num_kv_heads": 65536, "vision_heads": 65536, "num_experts": 65536,
-                "head_dim": 65536, "hidden_size": 1 << 20, "vision_hidden_size": 1 << 20,
-                "intermediate_size": 1 << 22, "vocab_size": 1 << 24, "max_context": 1 << 27}
-MAX_PIXELS = 1 << 31
+MAX_PIXELS = 1 << 34
 
 
 def _sane(key: str, value: Any) -> bool:
@@ -62,23 +62,43 @@ def _architecture(facts: ModelFacts, base: Architecture) -> Architecture:
                               if k in known and _sane(k, v)}
     if not values:
         return base
-    return replace(base, **values, source=FROM_FILES)
+    source = FROM_FILES
+    if facts.defaults_release and facts.config_defaults:
+        source += (f"; values config.json leaves out are transformers "
+                   f"{facts.defaults_release}'s config-class defaults ("
+                   + ", ".join(f"{k}={v}" for k, v in sorted(facts.config_defaults.items())
+                               if not k.endswith("model_type"))[:600] + ")")
+    return replace(base, **values, source=source)
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _int(value: Any, top: int = 1 << 20) -> int | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= top
+    return value if ok else None
 
 
 def _images(facts: ModelFacts, base: Images | None) -> Images | None:
-    """Qwen-style pixel budgets from preprocessor_config.json; otherwise the curated card's."""
+    """The visual tokens the files state (``modelfiles.images``); else the curated card's."""
     img = facts.images
-    patch, merge, top = _int(img.get("patch_size")), _int(img.get("merge_size")), \
-        _int(img.get("max_pixels"))
-    if patch and merge and top and top <= MAX_PIXELS and patch * merge <= 4096:
-        return Images(kind="qwen-pixels", pixels_per_token=(patch * merge) ** 2,
-                      min_pixels=_int(img.get("min_pixels")), max_pixels=top,
-                      env=dict(base.env) if base and base.env else {},
-                      source="preprocessor_config.json")
+    # Reports written before ``kind`` existed name a Qwen pixel budget by its fields alone.
+    kind = img.get("kind") or ("qwen-pixels" if "merge_size" in img and "max_pixels" in img
+                               else None)
+    patch = _int(img.get("patch_size"), 4096)
+    env = dict(base.env) if base and base.env else {}
+    source = f"the model's own files: {img.get('tokens_source') or 'preprocessor_config.json'}"
+    if kind == "qwen-pixels":
+        merge, top = _int(img.get("merge_size"), 64), _int(img.get("max_pixels"), MAX_PIXELS)
+        if patch and merge and top:
+            return Images(kind="qwen-pixels", pixels_per_token=(patch * merge) ** 2,
+                          patch_size=patch, min_pixels=_int(img.get("min_pixels"), MAX_PIXELS),
+                          max_pixels=top, env=env, source=source)
+    per_tile, tiles = _int(img.get("tokens_per_tile")), _int(img.get("max_tiles"), 4096)
+    if kind in ("internvl-tiles", "slices", "phi-crops", "llava-anyres") and per_tile and tiles:
+        return Images(kind=str(kind), tokens_per_tile=per_tile, max_tiles=tiles,
+                      patch_size=patch, env=env, source=source)
+    per_image = _int(img.get("tokens_per_image"))
+    if kind == "fixed" and per_image:
+        return Images(kind="fixed", tokens_per_image=per_image, patch_size=patch, env=env,
+                      source=source)
     return base
 
 

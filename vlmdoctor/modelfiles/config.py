@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from vlmdoctor.errors import InputError
 from vlmdoctor.modelfiles.facts import Scalar, plain
 
 TEXT_KEYS = ("text_config", "llm_config", "language_config", "text_model_config")
@@ -66,36 +67,82 @@ def saved_dtype(cfg: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def geometry(cfg: Mapping[str, Any]) -> dict[str, Scalar]:
-    """Layer/head geometry in the names of ``knowledge.cards.Architecture``."""
+# Beyond these a number is not a real model's (the planner would build lists that long).
+GEOMETRY_MAX = {"lm_layers": 4096, "vision_layers": 4096, "num_attention_heads": 65536,
+                "num_kv_heads": 65536, "vision_heads": 65536, "num_experts": 65536,
+                "head_dim": 65536, "hidden_size": 1 << 20, "vision_hidden_size": 1 << 20,
+                "intermediate_size": 1 << 22, "vocab_size": 1 << 24, "max_context": 1 << 27}
+
+
+class _Reader:
+    """The first of several config keys that is set, checked: a value that is there but not
+    a positive integer of a real model's size is an input error naming the key."""
+
+    def __init__(self, shown: str | None) -> None:
+        self.shown = shown
+
+    def __call__(self, field: str, where: str, cfg: Mapping[str, Any], *names: str) -> int | None:
+        for name in names:
+            value = cfg.get(name)
+            if value is None or (field == "num_experts" and value == 0):
+                continue
+            top = GEOMETRY_MAX[field]
+            ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= top
+            if ok:
+                return int(value)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if self.shown is None or not number:
+                return None  # a list or string (per-layer values, remote code): not known
+            raise InputError(f"{self.shown}: {where}{name} is {value!r}; expected a positive "
+                             f"integer up to {top:,} (cannot plan with it)")
+        return None
+
+
+def _prefix(cfg: Mapping[str, Any], sub: Mapping[str, Any]) -> str:
+    return next((f"{k}." for k, v in cfg.items() if v is sub), "")
+
+
+def geometry(cfg: Mapping[str, Any], shown: str | None = None) -> dict[str, Scalar]:
+    """Layer/head geometry in the names of ``knowledge.cards.Architecture``. With ``shown``
+    (the file's name as shown) an absurd value is an input error; without, it is dropped."""
+    read = _Reader(shown)
     text = text_config(cfg)
     vision = _sub(cfg, VISION_KEYS) or {}
-    heads = _int(_first(text, "num_attention_heads", "n_head"))
-    hidden = _int(_first(text, "hidden_size", "d_model", "n_embd"))
-    head_dim = _int(text.get("head_dim"))
+    t, v = _prefix(cfg, text), _prefix(cfg, vision)
+    # Encoder-decoder language models (Florence-2's BART) cache keys and values in the decoder.
+    heads = read("num_attention_heads", t, text, "num_attention_heads", "n_head",
+                 "decoder_attention_heads")
+    hidden = read("hidden_size", t, text, "hidden_size", "d_model", "n_embd")
+    head_dim = read("head_dim", t, text, "head_dim")
     if head_dim is None and heads and hidden:
-        head_dim = hidden // heads
+        head_dim = hidden // heads or None
     tie = _first(text, "tie_word_embeddings")
     if tie is None:
         tie = cfg.get("tie_word_embeddings")
     out: dict[str, Scalar] = {
-        "lm_layers": _int(_first(text, "num_hidden_layers", "n_layer", "num_layers")),
+        "lm_layers": read("lm_layers", t, text, "num_hidden_layers", "n_layer", "num_layers",
+                          "decoder_layers"),
         "hidden_size": hidden,
-        "intermediate_size": _int(_first(text, "intermediate_size", "ffn_dim")),
+        "intermediate_size": read("intermediate_size", t, text, "intermediate_size", "ffn_dim",
+                                  "decoder_ffn_dim"),
         "num_attention_heads": heads,
-        "num_kv_heads": _int(_first(text, "num_key_value_heads", "multi_query_group_num"))
-        or heads,
+        "num_kv_heads": read("num_kv_heads", t, text, "num_key_value_heads",
+                             "multi_query_group_num") or heads,
         "head_dim": head_dim,
-        "vocab_size": _int(_first(text, "vocab_size")) or _int(cfg.get("vocab_size")),
-        "max_context": _int(_first(text, "max_position_embeddings", "seq_length")),
+        "vocab_size": read("vocab_size", t, text, "vocab_size")
+        or read("vocab_size", "", cfg, "vocab_size"),
+        "max_context": read("max_context", t, text, "max_position_embeddings", "seq_length"),
         "tie_word_embeddings": tie if isinstance(tie, bool) else None,
-        "num_experts": _int(_first(text, "num_local_experts", "num_experts",
-                                   "n_routed_experts")),
-        "vision_layers": _int(_first(vision, "num_hidden_layers", "depth", "num_layers")),
-        "vision_hidden_size": _int(_first(vision, "hidden_size", "embed_dim", "width")),
-        "vision_heads": _int(_first(vision, "num_attention_heads", "num_heads")),
+        "num_experts": read("num_experts", t, text, "num_local_experts", "num_experts",
+                            "n_routed_experts"),
+        "vision_layers": read("vision_layers", v, vision, "num_hidden_layers", "depth",
+                              "num_layers"),
+        # Qwen2-VL's vision hidden_size is the merger's output; embed_dim is the ViT width.
+        "vision_hidden_size": read("vision_hidden_size", v, vision, "embed_dim", "hidden_size",
+                                   "width"),
+        "vision_heads": read("vision_heads", v, vision, "num_attention_heads", "num_heads"),
     }
-    return {k: v for k, v in out.items() if v is not None}
+    return {k: val for k, val in out.items() if val is not None}
 
 
 def quantization(cfg: Mapping[str, Any]) -> dict[str, Scalar]:
@@ -107,6 +154,15 @@ def quantization(cfg: Mapping[str, Any]) -> dict[str, Scalar]:
     for key, value in raw.items():
         if plain(value):
             out[str(key)] = value
+    groups = raw.get("config_groups")  # compressed-tensors: the weights' scheme per group
+    if isinstance(groups, Mapping):
+        first: Mapping[str, Any] = next(
+            (g for g in groups.values() if isinstance(g, Mapping)), {})
+        found = first.get("weights")
+        weights: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        for key, name in (("num_bits", "num_bits"), ("type", "weights_type")):
+            if plain(weights.get(key)) and weights.get(key) is not None:
+                out.setdefault(name, weights[key])
     method = raw.get("quant_method")
     if not isinstance(method, str):  # early bitsandbytes configs have no quant_method
         method = "bitsandbytes" if ("load_in_4bit" in raw or "load_in_8bit" in raw) else None

@@ -35,6 +35,12 @@ class ModelFacts:
     images: Mapping[str, Scalar] = field(default_factory=dict)    # preprocessor budget
     quantization: Mapping[str, Scalar] = field(default_factory=dict)  # quant_method, bits, ...
     files: tuple[str, ...] = ()              # remote-code *.py, relative to the model dir
+    # Values config.json leaves out, filled from the config class's defaults in this
+    # transformers release (modelfiles.defaults): dotted config key -> value.
+    defaults_release: str | None = None
+    config_defaults: Mapping[str, Scalar] = field(default_factory=dict)
+    # Bytes of the stored tensors per component (packed, as the headers give them).
+    storage_bytes: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def trust_remote_code(self) -> bool:
@@ -65,7 +71,8 @@ _KINDS: dict[str, str] = {
     "transformers_version": "str", "params": "intmap", "storage_dtypes": "strmap",
     "weight_bytes": "int", "weight_files": "strs", "missing_files": "strs",
     "geometry": "scalarmap", "images": "scalarmap", "quantization": "scalarmap",
-    "files": "strs",
+    "files": "strs", "defaults_release": "str", "config_defaults": "scalarmap",
+    "storage_bytes": "intmap",
 }
 
 

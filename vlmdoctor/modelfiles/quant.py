@@ -65,3 +65,31 @@ def needs(quant: Mapping[str, Scalar]) -> QuantNeeds | None:
             ("https://huggingface.co/docs/transformers/main/en/quantization/compressed_tensors",
              _TF_QUANT + "quantizer_compressed_tensors.py"))
     return None
+
+
+def plan_dtype(quant: Mapping[str, Scalar]) -> str | None:
+    """The planner's weight precision for a pre-quantised checkpoint's linear layers:
+    ``int4`` for 4-bit packings (AWQ, GPTQ, bitsandbytes NF4/FP4), ``int8`` for 8-bit ones
+    and FP8 (one byte a weight); None when the layout is not known (plan as stored dtype)."""
+    method = quant.get("quant_method")
+    if method == "bitsandbytes":
+        return "int4" if quant.get("load_in_4bit") else "int8" if quant.get("load_in_8bit") \
+            else None
+    if method in ("awq", "gptq"):
+        bits = quant.get("bits", quant.get("w_bit", 4))
+        return {4: "int4", 8: "int8"}.get(bits) if isinstance(bits, int) else None
+    if method == "fp8":
+        return "int8"
+    if method == "compressed-tensors":  # W4A16 / W8A8 / FP8 schemes of llm-compressor
+        bits = quant.get("num_bits")
+        return {4: "int4", 8: "int8"}.get(bits) if isinstance(bits, int) else None
+    return None
+
+
+def auto_dtype(facts: object, dtype: str) -> str:
+    """The ``--dtype`` choice to plan with: as given; when it is ``auto`` and the files are a
+    pre-quantised checkpoint, the precision its packing stores."""
+    quant = getattr(facts, "quantization", None)
+    if dtype != "auto" or not quant:
+        return dtype
+    return plan_dtype(quant) or dtype

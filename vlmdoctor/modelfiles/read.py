@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.jsonfile import read_json_file
 from vlmdoctor.modelfiles import config as cfgmod
 from vlmdoctor.modelfiles.components import COMPONENTS, component
-from vlmdoctor.modelfiles.facts import ModelFacts
+from vlmdoctor.modelfiles.defaults import with_defaults
+from vlmdoctor.modelfiles.facts import ModelFacts, Scalar, plain
 from vlmdoctor.modelfiles.images import image_budget
 from vlmdoctor.modelfiles.locate import ModelSource
+from vlmdoctor.modelfiles.packing import logical_counts
 from vlmdoctor.modelfiles.safetensors import TensorInfo, read_header
 from vlmdoctor.modelfiles.typed import check_config
 
@@ -31,10 +33,14 @@ def read_model(source: ModelSource) -> ModelFacts:
     check_config(pre, f"{shown}/preprocessor_config.json")
     files, missing = _weight_files(root, shown)
     tensors = [t for f in files for t in read_header(root / f, f"{shown}/{f}")]
-    params, dtypes, nbytes = _count(tensors)
+    proc = _json(root / "processor_config.json", f"{shown}/processor_config.json")
+    quant = cfgmod.quantization(cfg)
+    params, dtypes, nbytes, stored = _count(tensors, quant)
     name = cfg.get("_name_or_path")
     types = cfgmod.model_types(cfg)
     version = cfg.get("transformers_version")
+    saved = version if isinstance(version, str) else None
+    full, release, filled = with_defaults(cfg, saved, remote_code=bool(cfgmod.auto_map(cfg)))
     return ModelFacts(
         name_or_path=name if isinstance(name, str) and name else None,
         repo_id=source.repo_id,
@@ -43,16 +49,19 @@ def read_model(source: ModelSource) -> ModelFacts:
         architectures=tuple(a for a in cfg.get("architectures") or () if isinstance(a, str)),
         auto_map=cfgmod.auto_map(cfg),
         dtype=cfgmod.saved_dtype(cfg),
-        transformers_version=version if isinstance(version, str) else None,
+        transformers_version=saved,
         params=params,
         storage_dtypes=dtypes,
         weight_bytes=nbytes if tensors else None,
         weight_files=tuple(files),
         missing_files=tuple(missing),
-        geometry=cfgmod.geometry(cfg),
-        images=image_budget(pre, cfg),
-        quantization=cfgmod.quantization(cfg),
+        geometry=cfgmod.geometry(full, f"{shown}/config.json"),
+        images=image_budget(pre, full, proc, shown),
+        quantization=quant,
         files=_code_files(root),
+        defaults_release=release if filled else None,
+        config_defaults={k: v for k, v in filled.items() if plain(v)},
+        storage_bytes=stored,
     )
 
 
@@ -84,18 +93,26 @@ def _weight_files(root: Path, shown: str) -> tuple[list[str], list[str]]:
     return sorted(p.name for p in root.glob("*.safetensors") if p.is_file()), []
 
 
-def _count(tensors: list[TensorInfo]) -> tuple[dict[str, int], dict[str, str], int]:
+def _count(tensors: list[TensorInfo], quant: Mapping[str, Scalar]
+           ) -> tuple[dict[str, int], dict[str, str], int, dict[str, int]]:
+    """Logical parameters, the most common storage dtype and the stored bytes per component
+    (a quantised checkpoint's packed tensors count as the weights they hold)."""
+    logical = logical_counts(tensors, quant)
     params: Counter[str] = Counter()
+    stored: Counter[str] = Counter()
     kinds: dict[str, Counter[str]] = {c: Counter() for c in COMPONENTS}
     for t in tensors:
         part = component(t.name)
-        params[part] += t.count
-        kinds[part][t.dtype] += t.count
+        stored[part] += t.nbytes
+        if t.name in logical:
+            params[part] += logical[t.name]
+            kinds[part][t.dtype] += logical[t.name]
     out = {c: params[c] for c in COMPONENTS if params[c]}
     if out:
         out["total"] = sum(params.values())
     dtypes = {c: kinds[c].most_common(1)[0][0] for c in COMPONENTS if kinds[c]}
-    return out, dtypes, sum(t.nbytes for t in tensors)
+    by_part = {c: stored[c] for c in COMPONENTS if stored[c]}
+    return out, dtypes, sum(t.nbytes for t in tensors), by_part
 
 
 def _code_files(root: Path) -> tuple[str, ...]:

@@ -47,6 +47,22 @@ def _weights(capacities: list[int]) -> list[float]:
     return [max(c, 0) / top for c in capacities]
 
 
+def every_gpu(order: list[int], n: int, held: tuple[int, ...] = ()) -> list[int]:
+    """Move layers (keeping their order) so that no GPU is left without one: the family
+    formulas round up per GPU and can run out of layers before the last GPUs. A GPU in
+    ``held`` already holds a pinned layer elsewhere and may stay without one here."""
+    counts = [order.count(i) for i in range(n)]
+    need = [0 if i in held else 1 for i in range(n)]
+    if len(order) < sum(need):
+        return order
+    while any(c < r for c, r in zip(counts, need)):
+        empty = next(i for i in range(n) if counts[i] < need[i])
+        donor = max(range(n), key=lambda i: (counts[i] - need[i], -abs(i - empty)))
+        counts[donor] -= 1
+        counts[empty] += 1
+    return [gpu for gpu in range(n) for _ in range(counts[gpu])]
+
+
 def internvl_layers(layers: int, capacities: list[int], gpu0_weight: float) -> list[int]:
     weights = _weights(capacities)
     weights[0] *= gpu0_weight
@@ -55,7 +71,10 @@ def internvl_layers(layers: int, capacities: list[int], gpu0_weight: float) -> l
     for gpu, weight in enumerate(weights):
         out.extend([gpu] * math.ceil(per_gpu * weight))
     out = (out + [len(capacities) - 1] * layers)[:layers]
-    out[-1] = 0  # the last layer sits with the embeddings and the head on GPU 0
+    if layers > 1:  # the last layer sits with the embeddings and the head on GPU 0
+        out = [*every_gpu(out[:-1], len(capacities), held=(0,)), 0]
+    else:
+        out[-1] = 0
     return out
 
 
@@ -69,34 +88,33 @@ def xcomposer_layers(layers: int, capacities: list[int]) -> list[int]:
             gpu, used = gpu + 1, 0
         out.append(gpu)
         used += 1
-    return out
+    return every_gpu(out, len(capacities))
 
 
 def balanced_layers(layers: int, capacities: list[int], fixed: list[int], cost: int) -> list[int]:
-    """Layer counts that leave every GPU equally full: n_i = (t * cap_i - fixed_i) / cost."""
-    active = [i for i, c in enumerate(capacities) if c > 0] or list(range(len(capacities)))
-    share = [0.0] * len(capacities)
+    """Layer counts in GPU order that minimise the fullest GPU's fill ``(fixed_i + n_i * cost) /
+    cap_i``; every GPU takes at least one layer when there are as many layers as GPUs, so no
+    GPU is left empty while another is over capacity."""
+    n = len(capacities)
+    if n <= 1 or layers <= 0:
+        return [0] * max(layers, 0)
+    least = 1 if layers >= n else 0
+    caps = [max(c, 1) for c in capacities]
     per = max(cost, 1)
-    while active:
-        fill = (layers * per + sum(fixed[i] for i in active)) / sum(max(capacities[i], 1) for i in active)
-        share = [0.0] * len(capacities)
-        for i in active:
-            share[i] = (fill * max(capacities[i], 1) - fixed[i]) / per
-        negative = [i for i in active if share[i] < 0]
-        if not negative:
-            break
-        active = [i for i in active if i not in negative]
-    if not active:
-        share = [0.0] * len(capacities)
-        share[0] = float(layers)
-    out: list[int] = []
-    done, cumulative = 0, 0.0
-    for gpu, part in enumerate(share):
-        cumulative += part
-        upto = layers if gpu == len(share) - 1 else min(layers, round(cumulative))
-        out.extend([gpu] * (upto - done))
-        done = max(done, upto)
-    return out
+
+    def counts(fill: float) -> list[int]:
+        return [max(least, math.floor((fill * caps[i] - fixed[i]) / per)) for i in range(n)]
+
+    low, high = 0.0, max((fixed[i] + layers * per) / caps[i] for i in range(n))
+    for _ in range(64):  # bisect the smallest fill at which the GPUs hold every layer
+        mid = (low + high) / 2
+        low, high = (low, mid) if sum(counts(mid)) >= layers else (mid, high)
+    share = counts(high)
+    while sum(share) > layers:  # trim the fullest GPU that can give a layer back
+        gpu = max((i for i in range(n) if share[i] > least),
+                  key=lambda i: ((fixed[i] + share[i] * per) / caps[i], i))
+        share[gpu] -= 1
+    return [gpu for gpu in range(n) for _ in range(share[gpu])]
 
 
 def build_map(placement: Placement, layer_gpus: list[int], n_gpus: int,

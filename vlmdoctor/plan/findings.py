@@ -1,5 +1,5 @@
-"""Findings from a plan, with stable ids: plan-does-not-fit, plan-low-headroom,
-plan-unknown-size, plan-no-gpu-memory."""
+"""Findings from a plan, with stable ids: plan-does-not-fit, plan-smaller-budget,
+plan-low-headroom, plan-unknown-size, plan-no-gpu-memory."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def plan_findings(plan: Plan) -> tuple[Finding, ...]:
                     + ". The memory plan needs each GPU's memory size; nothing was concluded "
                     "about whether the model fits.",
             references=REFERENCES, evidence=evidence))
+    elif plan.sized and not plan.fits and plan.runnable:
+        out.append(_smaller_budget(plan, where, evidence))
     elif plan.sized and not plan.fits:
         over = [u for u in plan.per_gpu if u.total_bytes > u.capacity_bytes]
         if over:
@@ -58,10 +60,33 @@ def plan_findings(plan: Plan) -> tuple[Finding, ...]:
                     "inputs, more images or fragmentation can run it out of memory.",
             references=REFERENCES, evidence={**evidence, "headroom": round(tight.headroom, 4)}))
     if plan.unknown:
+        kv_missing = plan.sized and not plan.kv_sized
         out.append(Finding(
-            id="plan-unknown-size", severity="info",
+            id="plan-unknown-size", severity="info",  # a gap in the files, not in the setup
             title=f"The memory plan for {plan.model_name} is incomplete",
-            message="The model card lacks: " + "; ".join(plan.unknown) + ". "
+            message=("; ".join(plan.unknown) + ". " if plan.unknown[0].startswith("cannot plan")
+                     else "The model card lacks: " + "; ".join(plan.unknown) + ". ")
+                    + ("The KV cache is not sized (not counted as 0): whether the model fits "
+                       "is not known. " if kv_missing else "")
                     + ("The estimate is a lower bound." if plan.sized else "No estimate was made."),
             references=REFERENCES, evidence={"unknown": list(plan.unknown)}))
     return tuple(out)
+
+
+def _smaller_budget(plan: Plan, where: str, evidence: dict[str, int]) -> Finding:
+    """The default budget does not fit but a smaller one does: name it and how to set it."""
+    over = [u for u in plan.per_gpu if u.total_bytes > u.capacity_bytes]
+    detail = "; ".join(f"GPU {u.index} would need {u.total_bytes / GIB:.1f} GiB of "
+                       f"{u.capacity_bytes / GIB:.1f} GiB" for u in over)
+    found = [b for b in plan.frontier if b.largest is not None]
+    names = {"max-pixels": "image budget", "context": "context", "frames": "frame count",
+             "video-max-pixels": "frame size"}
+    parts = [f"the largest {names.get(b.kind, b.kind)} that fits is {b.detail}" for b in found]
+    fix = tuple(flag for b in found for flag in b.flags)
+    what = " and ".join(sorted({names.get(b.kind, b.kind) for b in found}))
+    return Finding(
+        id="plan-smaller-budget", severity="warning",
+        title=f"{plan.model_name} in {plan.dtype} fits {where} only with a smaller {what}",
+        message=f"At the planned budget {detail}; " + "; ".join(parts) + ".",
+        fix=fix, references=REFERENCES,
+        evidence={**evidence, **{f"largest_{b.kind}": b.largest or 0 for b in found}})

@@ -15,7 +15,8 @@ from vlmdoctor.plan.constants import (
     VIT_MLP_RATIO,
 )
 from vlmdoctor.plan.request import PlanRequest
-from vlmdoctor.plan.tokens import ImageLoad, image_load
+from vlmdoctor.plan.stack import assumptions
+from vlmdoctor.plan.tokens import ImageLoad, image_load, video_load
 from vlmdoctor.plan.weights import Components, float_dtype
 
 
@@ -70,6 +71,13 @@ def workload(request: PlanRequest, comp: Components, dtype: str) -> Workload:
     elif image is not None:
         visual = request.images * image.tokens
         notes.append(image.note)
+    video = (video_load(card.images, request.frames, request.video_max_pixels)
+             if request.videos else None)
+    if request.videos and video is None:
+        unknown.append("visual tokens per video (only Qwen-style pixel budgets are sized)")
+    elif video is not None:
+        visual += request.videos * video.tokens
+        notes.append(video.note)
     sequence, prefill = request.context + visual, request.prefill_tokens + visual
     tokens, batch = prefill * request.batch, request.batch
     hd = head_dim(card)
@@ -85,10 +93,19 @@ def workload(request: PlanRequest, comp: Components, dtype: str) -> Workload:
         layer_peak = tokens * (DECODER_HIDDEN_COPIES * a.hidden_size + DECODER_MLP_COPIES * width) * b
     else:
         unknown.append("decoder activations (hidden_size/intermediate_size unknown)")
+    stack = assumptions(card, request.stack)
+    if not stack.eager_attention:
+        pass
+    elif a.num_attention_heads:
+        scores = batch * a.num_attention_heads * prefill * prefill * (b + LOGITS_UPCAST_BYTES)
+        layer_peak += scores  # eager: the scores and their fp32 softmax, one layer at a time
+    else:
+        unknown.append("eager attention scores (num_attention_heads unknown)")
     logits = 0
     if a.vocab_size:
-        upcast = LOGITS_UPCAST_BYTES if b < LOGITS_UPCAST_BYTES else 0
-        logits = tokens * a.vocab_size * (b + upcast)
+        upcast = LOGITS_UPCAST_BYTES if stack.logits_upcast and b < LOGITS_UPCAST_BYTES else 0
+        positions = batch if stack.logits_last_only else tokens
+        logits = positions * a.vocab_size * (b + upcast)
     else:
         unknown.append("prefill logits (vocab_size unknown)")
     vision_peak = 0
@@ -99,6 +116,10 @@ def workload(request: PlanRequest, comp: Components, dtype: str) -> Workload:
             vision_peak = batch * request.images * image.patches * per_patch
         else:
             unknown.append("vision-tower activations (vision_hidden_size unknown)")
+    if video is not None and a.vision_hidden_size:
+        per_patch = (VIT_HIDDEN_COPIES + VIT_MLP_COPIES * VIT_MLP_RATIO) * a.vision_hidden_size * b
+        vision_peak = max(vision_peak, batch * request.videos * video.patches * per_patch)
     return Workload(sequence=sequence, prefill=prefill, image=image, kv_per_layer=kv,
                     carry=carry, layer_peak=layer_peak, logits=logits,
-                    vision_peak=vision_peak, notes=tuple(notes), unknown=tuple(unknown))
+                    vision_peak=vision_peak, notes=(*stack.notes, *notes),
+                    unknown=tuple(unknown))

@@ -36,10 +36,7 @@ def plan_notes(request: PlanRequest, comp: Components, w: Weights, load: Workloa
                      f"embeddings, lm_head and norms stay 16-bit; the vision tower is {vision}")
     notes.append(f"KV cache for {load.sequence:,} tokens per sequence x batch {request.batch}")
     notes.extend(load.notes)
-    notes.append(f"prefill activations for {load.prefill:,} tokens: logits over the full prompt "
-                 "upcast to fp32 (transformers 4.3x-4.4x behaviour; newer versions keep only the "
-                 "last position), attention assumed SDPA/FlashAttention (eager adds heads x "
-                 "tokens^2 per layer)")
+    notes.append(f"prefill activations for {load.prefill:,} tokens (logits and attention as noted above)")
     notes.extend(f"unknown: {item}" for item in load.unknown)
     if not splittable and len(request.gpus) > 1:
         notes.append("cannot split across GPUs: the card lacks lm_layers or placement.layers; "

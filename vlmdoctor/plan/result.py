@@ -53,6 +53,22 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """One dimension of the frontier: ``largest`` fitting value, None when none fits."""
+
+    kind: str  # max-pixels | context
+    requested: int
+    largest: int | None
+    smallest: int
+    detail: str  # e.g. "1,310,720 pixels = 1,280 visual tokens per image"
+    flags: tuple[str, ...]  # how to set it, per tool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "requested": self.requested, "largest": self.largest,
+                "smallest": self.smallest, "detail": self.detail, "flags": list(self.flags)}
+
+
+@dataclass(frozen=True)
 class Plan:
     model: str
     model_name: str
@@ -68,6 +84,17 @@ class Plan:
     workload: Workload | None
     params: int | None  # the parameter count the plan uses
     options: tuple[Option, ...] = field(default_factory=tuple)
+    frontier: tuple[Budget, ...] = field(default_factory=tuple)
+
+    @property
+    def kv_sized(self) -> bool:
+        """False when the KV cache could not be sized (counted as nothing, so not "fits")."""
+        return not any(item.startswith("KV cache") for item in self.unknown)
+
+    @property
+    def runnable(self) -> bool:
+        """Fits as asked, or at some smaller budget of the frontier."""
+        return self.fits or any(b.largest is not None for b in self.frontier)
 
     @property
     def min_headroom(self) -> float | None:
@@ -85,4 +112,6 @@ class Plan:
             "sized": self.sized,  # false: no parameter count, so "fits" means nothing
             "notes": list(self.notes),
             "options": [o.to_dict() for o in self.options],
+            "frontier": [b.to_dict() for b in self.frontier],
+            "not_sized": [] if self.kv_sized else ["kv_cache"],
         }

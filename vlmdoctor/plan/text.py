@@ -51,7 +51,10 @@ def plan_text_lines(plan: Plan) -> list[str]:
         lines = [f"Plan: {plan.model_name} in {plan.dtype}: no GPU to plan on "
                  f"(the model needs {_g(plan.required_bytes)} GiB on one GPU)"]
     else:
-        verdict = "fits" if plan.fits else "does NOT fit"
+        verdict = ("fits" if plan.fits else "fits only with a smaller budget" if plan.runnable
+                   else "does NOT fit")
+        if not plan.kv_sized:
+            verdict += " without the KV cache (KV cache not sized)"
         capacity = sum(u.capacity_bytes for u in plan.per_gpu)
         lines = [f"{head}: {verdict} (needs {_g(plan.required_bytes)} GiB of {_g(capacity)} GiB)"]
     if plan.per_gpu:
@@ -59,11 +62,19 @@ def plan_text_lines(plan: Plan) -> list[str]:
                      f"{'overhead':>10}{'total':>9}{'capacity':>10}{'free':>7}")
         for usage, gpu in zip(plan.per_gpu, plan.gpus):
             lines.append(f"  {usage.index:<4}{gpu.name[:23]:<24}{_g(usage.weights_bytes):>9}"
-                         f"{_g(usage.kv_bytes):>8}{_g(usage.activation_bytes):>8}"
+                         f"{_g(usage.kv_bytes) if plan.kv_sized else 'n/s':>8}"
+                         f"{_g(usage.activation_bytes):>8}"
                          f"{_g(usage.overhead_bytes):>10}{_g(usage.total_bytes):>9}"
                          f"{_g(usage.capacity_bytes):>10}{usage.headroom:>7.0%}")
         lines.append("  (GiB; overhead = CUDA context + allocator margin)")
         lines.extend(bar_lines(plan.per_gpu))
+    if plan.frontier:
+        lines.append("Largest budget that fits (at this batch and image count):")
+        for budget in plan.frontier:
+            lines.append(f"  {budget.kind}: {budget.detail}"
+                         + ("" if budget.largest != budget.requested else " (as planned)"))
+            lines.extend(f"    {flag}" for flag in budget.flags
+                         if budget.largest != budget.requested)
     if plan.device_map:
         lines.append("Device map (module -> GPU), for from_pretrained(..., device_map=...):")
         lines.extend(map_lines(dict(plan.device_map)))

@@ -55,3 +55,34 @@ def image_load(images: Images | None, max_pixels: int | None) -> ImageLoad | Non
         return ImageLoad(tokens, _patches(tokens, images),
                          f"{tokens:,} visual tokens per image (fixed)")
     return None
+
+
+# qwen-vl-utils (vision_process.py) video defaults, in visual tokens (one token = one 28x28
+# region of a temporally merged pair of frames for Qwen2-VL): VIDEO_MIN_PIXELS = 128, VIDEO_MAX_PIXELS
+# = 768 and VIDEO_TOTAL_PIXELS = 24576 tokens' worth of pixels; FRAME_FACTOR 2 (temporal patch).
+VIDEO_MIN_TOKENS = 128
+VIDEO_MAX_TOKENS = 768
+VIDEO_TOTAL_TOKENS = 24576
+FRAME_FACTOR = 2
+
+
+def video_pixels_cap(images: Images) -> int | None:
+    """qwen-vl-utils' default per-frame pixel cap (VIDEO_MAX_PIXELS) for this model."""
+    return VIDEO_MAX_TOKENS * images.pixels_per_token if images.pixels_per_token else None
+
+
+def video_load(images: Images | None, frames: int, max_pixels: int | None) -> ImageLoad | None:
+    """One video of ``frames`` frames as qwen-vl-utils sizes it: per frame min(max_pixels,
+    VIDEO_TOTAL_PIXELS / frames x 2), at least VIDEO_MIN_PIXELS x 1.05; frames merge in pairs."""
+    if images is None or images.kind != "qwen-pixels" or not images.pixels_per_token:
+        return None
+    per = images.pixels_per_token
+    cap = max_pixels if max_pixels is not None else VIDEO_MAX_TOKENS * per
+    total = VIDEO_TOTAL_TOKENS * per
+    frame_pixels = max(min(cap, total * FRAME_FACTOR // max(frames, 1)),
+                       int(VIDEO_MIN_TOKENS * per * 1.05))
+    pairs = -(-frames // FRAME_FACTOR)
+    tokens = max(pairs * (frame_pixels // per), 1)
+    return ImageLoad(tokens, _patches(tokens, images),
+                     f"video: {frames} frames at {frame_pixels:,} pixels each = {pairs} frame "
+                     f"pairs x {frame_pixels // per:,} = {tokens:,} visual tokens per video")

@@ -37,6 +37,10 @@ def report_markdown(report: Report) -> str:
                 out += ["", "Sources: " + ", ".join(f"<{printable(r)}>" for r in f.references)]
     else:
         out.append("No problems found.")
+    if report.fix_plan is not None:
+        from vlmdoctor.render.fixplan import fix_plan_markdown
+
+        out += fix_plan_markdown(report.fix_plan.to_dict())
     out += ["", "<details><summary>Full JSON report</summary>", "", "```json",
             report_json(report).rstrip("\n"), "```", "", "</details>", ""]
     return "\n".join(out)

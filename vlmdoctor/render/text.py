@@ -40,6 +40,10 @@ def report_lines(report: Report, extra: list[str] | None = None) -> list[Line]:
         lines += [("", ""), ("No problems found.", "green")]
     for text in extra or []:
         lines.append((text, ""))
+    if report.fix_plan is not None:  # the report ends with the plan
+        from vlmdoctor.render.fixplan import fix_plan_lines
+
+        lines += fix_plan_lines(report.fix_plan.to_dict())
     return lines
 
 
