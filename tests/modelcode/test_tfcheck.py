@@ -94,3 +94,44 @@ def test_fix_is_built_from_the_index_when_no_curated_fix_fits() -> None:
 
 def test_inside_every_window_is_no_record() -> None:
     assert combine([_req(">=4.40.0")], "4.45.0", [], _index()) == []
+
+
+def _gen_index() -> TransformersIndex:
+    """GenerateOutput exists from 5.0.0 on; 4.46.0 is yanked; 5.0.0rc0 is a release candidate."""
+    gen = ["GenerationMixin"]
+    scans = {v: {"model_types": ["llama"], "modules": {GEN: gen + (["GenerateOutput"] if new else [])}}
+             for v, new in [("4.40.0", False), ("4.46.0", False), ("4.47.0", False),
+                            ("5.0.0rc0", True), ("5.0.0", True), ("5.1.0", True), ("5.2.0", True)]}
+    return from_document(json.loads(gzip.decompress(build_index(scans, yanked=["4.46.0"]))))
+
+
+def test_a_release_the_card_knows_broken_is_never_recommended() -> None:
+    index = _gen_index()
+    code = _scan(ImportSite("modeling_x.py", 3, GEN, ("GenerateOutput",), False, ""))
+    parts = index_parts(index, "4.47.0", [], [code])
+    assert [p["spec"] for p in parts] == [">=5.0.0"]
+    broken = _req("!=5.1.0", "warning")  # the card: 5.1.0 breaks this model
+    [record] = combine([_req(">=4.40.0"), broken], "4.47.0", parts, index)
+    assert (record["severity"], record["spec"]) == ("error", ">=4.40.0,>=5.0.0")
+    assert record["fix"] == ["pip install 'transformers>=5.0.0,!=5.1.0'"]
+    capped = [_req(">=4.40.0"), _req("<5.1", fix="pip install 'transformers==5.1.0'")]
+    [record] = combine(capped, "4.47.0", parts, index)
+    assert record["fix"] == ["pip install 'transformers>=5.0.0,<5.1.0'"]
+
+
+def test_a_yanked_pin_in_a_card_is_not_offered() -> None:
+    index = _gen_index()
+    [record] = combine([_req("<4.47", fix="pip install 'transformers==4.46.0'")], "5.2.0", [], index)
+    assert record["fix"] == ["pip install 'transformers>=4.40.0,<4.46.0'"]
+
+
+def test_a_missed_info_window_alone_stays_info() -> None:
+    index = _gen_index()
+    tested = _req("==4.47.0", "info", "pip install 'transformers==4.47.0' 'tokenizers==0.19.1'")
+    [record] = combine([_req(">=4.40.0"), tested], "5.0.0", [], index)
+    assert (record["severity"], record["spec"], record["why"]) == ("info", "==4.47.0", "why ==4.47.0.")
+    assert record["fix"] == ["pip install 'transformers==4.47.0' 'tokenizers==0.19.1'"]
+    [record] = combine([_req("<5.2", "warning"), tested], "5.2.0", [], index)
+    assert (record["severity"], record["spec"]) == ("warning", "<5.2")
+    assert record["why"] == "why <5.2. Also: why ==4.47.0."
+    assert combine([tested], "4.47.0", [], index) == []

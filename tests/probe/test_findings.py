@@ -26,14 +26,17 @@ def test_failure_becomes_one_exact_finding() -> None:
                    "for a fixed list of sm_XY architectures; a GPU whose sm_XY (or a compatible "
                    "PTX) is missing from the list fails at its first kernel (e.g. H100 sm_90 "
                    "with torch 2.0.1+cu117, RTX 5090 sm_120 before cu128, V100 sm_70 with "
-                   "cu130). The same error from an extension means that extension was built "
+                   "cu130 or with cu128 from 2.11). The same error from an extension means that extension was built "
                    "without the GPU's sm_XY.",
         "fix": [
             "python -c \"import torch; print(torch.__version__, torch.version.cuda, "
             "torch.cuda.get_arch_list(), torch.cuda.get_device_capability())\"",
+            "pip install --force-reinstall 'torch>=2.8,<2.11' --index-url "
+            "https://download.pytorch.org/whl/cu128   # only the cu128 builds of 2.8-2.10 cover "
+            "sm_70 to sm_120 (2.11 cu128 starts at sm_75; no cu128 from 2.12)",
             "pip install --force-reinstall torch --index-url "
-            "https://download.pytorch.org/whl/cu128   # cu128 (torch >= 2.8) covers sm_70 to "
-            "sm_120; cu126 covers sm_50 to sm_90",
+            "https://download.pytorch.org/whl/cu126   # cu126 covers sm_50 to sm_90 (Maxwell to "
+            "Hopper, V100 included) up to 2.14",
         ],
         "references": ["https://pytorch.org/get-started/previous-versions/",
                        "https://github.com/pytorch/pytorch/issues/31285"],

@@ -7,9 +7,12 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from vlmdoctor.tfindex.build import build_index
 from vlmdoctor.tfindex.index import from_document
 from vlmdoctor.tfindex.ranges import decode_ranges, encode_ranges
+from vlmdoctor.tfindex.releases import Placement
 from vlmdoctor.tfindex.wheelscan import scan_wheel
 
 OLD_AUTO = 'CONFIG_MAPPING_NAMES = OrderedDict([("llama", "LlamaConfig"), ("clip", "CLIPConfig")])\n'
@@ -92,8 +95,24 @@ def test_index_bytes_are_deterministic_and_ranges_right(tmp_path: Path) -> None:
     assert index.has_name("transformers.models.llama.modeling_llama", "_get_unpad_data", "5.0.0") is False
     assert index.has_name("transformers.cache_utils", "StaticCache", "4.30.0") is False
     assert index.has_name("transformers.cache_utils", "StaticCache", "5.0.1") is True
-    assert index.has_name("transformers.cache_utils", "StaticCache", "6.0.0") is None
+    # newer than the index: read as its newest release (and flagged, so that it is said)
+    assert index.has_name("transformers.cache_utils", "StaticCache", "6.0.0") is True
+    assert index.place("6.0.0") == Placement(pos=1, version="6.0.0", read_as="5.0.0", newer=True)
+    assert index.has_name("transformers.cache_utils", "StaticCache", "4.29.0") is None
     assert index.has_name("transformers.nowhere", "X", "5.0.0") is None
+
+
+def test_yanked_releases_are_listed_and_the_bytes_stay_deterministic(tmp_path: Path) -> None:
+    old, new = _wheels(tmp_path)
+    scans = {"4.30.0": scan_wheel(old), "5.0.0rc1": scan_wheel(new), "5.0.0": scan_wheel(new)}
+    data = build_index(scans, yanked=["5.0.0", "4.30.0", "9.9.9"])
+    assert data == build_index(dict(reversed(list(scans.items()))), yanked=["4.30.0", "5.0.0"])
+    document = json.loads(gzip.decompress(data))
+    assert (document["format"], document["releases"], document["yanked"]) == (
+        3, ["4.30.0", "5.0.0rc1", "5.0.0"], ["4.30.0", "5.0.0"])
+    index = from_document(document)
+    assert index.yanked == {"4.30.0", "5.0.0"}
+    assert (index.finals(), index.recommendable()) == ([0, 2], [])
 
 
 def test_range_encoding_round_trips() -> None:
@@ -119,3 +138,27 @@ def test_the_split_index_answers_as_the_whole_one(tmp_path: Path) -> None:
     for module in full.modules:
         assert split.names(module) == full.names(module)
     assert split._names_doc != {}
+
+
+def test_the_script_builds_the_same_bytes_from_its_cache_with_any_number_of_jobs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network: the release listing (with the yanked flags) and the wheels are in the cache."""
+    import importlib
+
+    from packaging.version import Version
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[2] / "scripts"))
+    script = importlib.import_module("build_transformers_index")
+    _, new = _wheels(tmp_path)
+    new.rename(tmp_path / "transformers-5.0.0-py3-none-any.whl")
+    (tmp_path / "releases.json").write_text('{"5.0.0": true, "4.30.0": false, "4.20.0": false}')
+    listing = script.release_listing(tmp_path, Version("4.30.0"), refresh=False)
+    assert listing == {"4.30.0": False, "5.0.0": True}
+    wheels = {v: script.wheel_for(v, tmp_path) for v in listing}
+    outputs = []
+    for jobs, parsed in ((2, tmp_path / "p2"), (1, tmp_path / "p1"), (1, tmp_path / "p2")):
+        parsed.mkdir(exist_ok=True)
+        outputs.append(build_index(script.scan_all(wheels, parsed, jobs), yanked=["5.0.0"]))
+    assert outputs[0] == outputs[1] == outputs[2]  # parallel, serial, and from the parse cache
+    assert sorted(p.name for p in (tmp_path / "p2").iterdir()) == [
+        "transformers-4.30.0-py3-none-any.whl.p2.json", "transformers-5.0.0-py3-none-any.whl.p2.json"]

@@ -74,6 +74,15 @@ def gpus_unsupported(snapshot: Snapshot, tables: CudaTables) -> list[str] | None
             if g.compute_capability and not build.runs_on(g.compute_capability)]
 
 
+def gpus_needing_ptx_jit(snapshot: Snapshot, tables: CudaTables) -> list[str] | None:
+    """GPUs that run the torch build only by JIT-compiling its PTX."""
+    build = current_arch_build(snapshot, tables)
+    if build is None:
+        return None
+    return [gpu_label(g) for g in snapshot.gpus
+            if g.compute_capability and build.needs_ptx_jit(g.compute_capability)]
+
+
 def gpus_below(snapshot: Snapshot, minimum: str) -> list[str]:
     floor = Version(minimum)
     out = []

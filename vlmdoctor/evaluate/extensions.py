@@ -6,7 +6,8 @@ CUDA variants: ``+cu118``), else the same label in the file name of the wheel it
 installed from (``direct_url.json``, PEP 610: flash-attn renames its release wheels after
 building, so the label is in the file name and not in the installed version),
 DeepSpeed's recorded ``torch_info`` for prebuilt ops, and torch's C++ ABI from its CMake
-config (pip wheels switched to the CXX11 ABI with 2.6).
+config (pip wheels switched to the CXX11 ABI in two steps: the cu126 builds of 2.6, then
+every build of 2.7).
 """
 
 from __future__ import annotations
@@ -53,10 +54,25 @@ def installed_torch(snapshot: Snapshot) -> Installed | None:
         return None
     cuda = _major(torch.cuda)
     abi = ((snapshot.extensions or {}).get("torch") or {}).get("cxx11_abi")
-    official = version.local is None or version.local.startswith(("cu", "cpu"))
-    if abi is None and official and version.release >= (2, 6):
-        abi = "1"  # official wheels from 2.6 on are CXX11-ABI only (pytorch#143423, #146200)
+    if abi is None:
+        abi = default_abi(version)
     return Installed(f"{version.major}.{version.minor}", cuda, abi if abi in ("0", "1") else None)
+
+
+def default_abi(version: Version) -> str | None:
+    """The C++ ABI of an official pip wheel when nothing on disk says: every build before
+    2.6 and the 2.6 cu118/cu124/CPU builds use the old ABI ("0"); the 2.6 cu126 builds and
+    every build from 2.7 use the CXX11 ABI ("1") (pytorch PR #141565, issue #123649).
+    Unknown (None) for other builds (NGC, conda, source), whose ABI varies."""
+    local = version.local
+    if local is not None and not local.startswith(("cu", "cpu")):
+        return None
+    if version.release >= (2, 7):
+        return "1"
+    if version.release >= (2, 6):
+        # A bare 2.6 version is the PyPI wheel, built with CUDA 12.4.
+        return "1" if local == "cu126" else "0"
+    return "0"
 
 
 def _major(text: str | None) -> int | None:
@@ -141,7 +157,7 @@ def fix(build: Build, torch: Installed) -> str:
         label = _FLASH.search(build.found)
         cuda = (label.group(1) if label and build.cuda_major == torch.cuda_major
                 else str(torch.cuda_major or 12))
-        abi = torch.cxx11_abi or ("1" if _at_least(torch.torch, (2, 6)) else "0")
+        abi = torch.cxx11_abi or ("1" if _at_least(torch.torch, (2, 7)) else "0")
         wheel = f"flash_attn-{base}+cu{cuda}torch{torch.torch}cxx11abi{_abi(abi)}"
         return (f"pip install --no-cache-dir --force-reinstall --no-deps --no-build-isolation "
                 f"{arg(f'flash-attn=={base}')}   # builds for this torch; or the release wheel "

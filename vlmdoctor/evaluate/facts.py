@@ -137,6 +137,11 @@ def _min_cc(ctx: Context, _: str) -> Any:
     return _section(ctx, "gpus", read)
 
 
+@fact("gpus.below_sm70", "list", "GPUs below compute capability 7.0 (Pascal and older)")
+def _below70(ctx: Context, _: str) -> Any:
+    return _section(ctx, "gpus", lambda: derive.gpus_below(ctx.snapshot, "7.0"))
+
+
 @fact("gpus.below_sm80", "list", "GPUs below compute capability 8.0 (no native bf16, no FlashAttention-2)")
 def _below80(ctx: Context, _: str) -> Any:
     return _section(ctx, "gpus", lambda: derive.gpus_below(ctx.snapshot, "8.0"))

@@ -19,6 +19,10 @@ FLASH_ATTN_ESCAPE = (
     "get_imports that removes 'flash_attn' (transformers issue #28459).")
 
 
+SKIPPED = ("the model_type registration and model-code import checks against transformers "
+           "releases were skipped")
+
+
 def index_or_none() -> TransformersIndex | None:
     """The release index, or None when it cannot be read (then no index-based claims)."""
     from vlmdoctor.tfindex.index import load_index
@@ -29,18 +33,65 @@ def index_or_none() -> TransformersIndex | None:
         return None
 
 
+def index_state(ctx: Context) -> tuple[TransformersIndex | None, str | None]:
+    """The release index when the model needs it (a model type or code to check), and why it
+    could not be read (one line naming the file and what was skipped), else None."""
+    if not (model_types(ctx) or ctx.code):
+        return None, None
+    from vlmdoctor.tfindex.index import load_index
+
+    try:
+        index = load_index()
+        if any(site.top == "transformers" for scan in ctx.code for site in scan.imports):
+            index.names("transformers")  # reads the names file now: a bad one is said here
+    except InputError as exc:
+        return None, f"{exc}; {SKIPPED}."
+    return index, None
+
+
 def model_types(ctx: Context) -> list[str]:
-    """model_types transformers itself must register: the model's files' (top and nested,
-    less the top one when remote code defines it), else the card's unless the model brings
-    its own code."""
+    """model_types transformers itself must register: the model's top-level one (a nested
+    config is built by its parent config class, never looked up in CONFIG_MAPPING), none
+    when remote code brings its own config class (auto_map AutoConfig); else the card's
+    unless the model brings its own code."""
     facts = ctx.model.facts if ctx.model is not None else None
     if facts is not None:
-        own = facts.model_type if facts.auto_map else None
-        return [t for t in facts.model_types if t != own]
+        if "AutoConfig" in facts.auto_map or not facts.model_type:
+            return []
+        return [facts.model_type]
     card = ctx.card
     if card is None or card.requirements.trust_remote_code or card.requirements.needs_repo_install:
         return []
     return [card.hf_model_type] if card.hf_model_type else []
+
+
+@fact("model.transformers_index_notes", "records",
+      "What the transformers release index could not answer: a release newer than it, or an unreadable index file")
+def _index_notes(ctx: Context, _: str) -> Any:
+    if "packages" in ctx.snapshot.unknown:
+        return UNKNOWN
+    found = ctx.snapshot.packages.get("transformers")
+    if (ctx.card is None and ctx.model is None) or found is None:
+        return []
+    index, problem = index_state(ctx)
+    if problem is not None:
+        return [{"severity": "warning", "title": problem.split(":", 1)[0] + ": the transformers "
+                 "release index cannot be read", "why": problem, "found": found,
+                 "fix": "pip install --force-reinstall --no-deps vlmdoctor"}]
+    placed = index.place(found) if index is not None else None
+    if index is None or placed is None or not placed.newer:
+        return []
+    return [{"severity": "info",
+             "title": f"transformers {found} is newer than the release index (newest: "
+                      f"{index.newest})",
+             "why": f"The release index ends at transformers {index.newest}, so the checks of "
+                    f"the model's model_type and of its code's transformers imports read "
+                    f"{found} as {index.newest}: a name or model type that {found} added or "
+                    "removed is not known. Refresh the index (maintainers: python "
+                    "scripts/build_transformers_index.py --refresh) or upgrade vlmdoctor.",
+             "found": found,
+             "fix": "python scripts/build_transformers_index.py --refresh  # in a vlmdoctor "
+                    "checkout; then reinstall it"}]
 
 
 @fact("model.code_missing_packages", "records",

@@ -54,6 +54,14 @@ def _unsupported(ctx: Context, _: str) -> Any:
     return UNKNOWN if found is None else found
 
 
+@fact("compat.gpus_ptx_jit", "list", "GPUs that run the torch build only through PTX JIT")
+def _ptx_jit(ctx: Context, _: str) -> Any:
+    if not _known(ctx, "gpus", "torch"):
+        return UNKNOWN
+    found = derive.gpus_needing_ptx_jit(ctx.snapshot, ctx.tables)
+    return UNKNOWN if found is None else found
+
+
 @fact("compat.nvcc_vs_torch", "str", "major, minor or same: system nvcc vs torch's CUDA")
 def _nvcc(ctx: Context, _: str) -> Any:
     if not _known(ctx, "cuda_toolkit", "torch"):

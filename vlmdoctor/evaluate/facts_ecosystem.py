@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vlmdoctor.errors import InputError
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts import fact
 from vlmdoctor.evaluate.facts_code import index_or_none
@@ -68,8 +69,11 @@ def _cached(ecosystem: Any, found: str) -> list[dict[str, Any]] | None:
              if p.is_file()]
     wanted = {n: e.get("imports", ()) for n, e in ecosystem.items()}
     digest = zlib.crc32(json.dumps([found, wanted], sort_keys=True, default=str).encode())
-    result: list[dict[str, Any]] | None = load_derived(
-        files, f"ecosystem-check-{digest:08x}", lambda: _check_all(ecosystem, found))
+    try:
+        result: list[dict[str, Any]] | None = load_derived(
+            files, f"ecosystem-check-{digest:08x}", lambda: _check_all(ecosystem, found))
+    except InputError:  # the names file is unreadable: transformers-index-coverage says so
+        return None
     return result
 
 

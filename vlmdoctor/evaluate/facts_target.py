@@ -162,12 +162,13 @@ def _transformers_unmet(ctx: Context, _: str) -> Any:
         Version(found)
     except InvalidVersion:
         return UNKNOWN  # a version packaging cannot read neither meets nor misses a window
-    from vlmdoctor.evaluate.facts_code import index_or_none, model_types
+    from vlmdoctor.evaluate.facts_code import index_state, model_types
     from vlmdoctor.evaluate.transformers_window import combine, index_parts
 
     types = model_types(ctx)
-    # The index only speaks to model types and code imports: without either, skip loading it.
-    index = index_or_none() if types or ctx.code else None
+    # The index only speaks to model types and code imports: without either it is not loaded;
+    # when it cannot be read, model.transformers_index_notes says so.
+    index, _unreadable = index_state(ctx)
     parts = index_parts(index, found, types, ctx.code)
     return combine(ctx.card.requirements.for_package("transformers"), found, parts, index)
 

@@ -38,12 +38,18 @@ class ArchBuild:
     ptx: tuple[str, ...]
 
     def runs_on(self, cc: str) -> bool:
+        return self.has_sass_for(cc) or self.needs_ptx_jit(cc)
+
+    def has_sass_for(self, cc: str) -> bool:
+        """A cubin of the same major and a minor at or below the GPU's (binary compatible)."""
         gpu = Version(cc)
-        for arch in self.archs:
-            built = Version(arch)
-            if built.major == gpu.major and built.minor <= gpu.minor:
-                return True
-        return any(Version(p) <= gpu for p in self.ptx)
+        return any(Version(a).major == gpu.major and Version(a).minor <= gpu.minor
+                   for a in self.archs)
+
+    def needs_ptx_jit(self, cc: str) -> bool:
+        """The GPU runs this build only by JIT-compiling its PTX (no usable cubin)."""
+        gpu = Version(cc)
+        return not self.has_sass_for(cc) and any(Version(p) <= gpu for p in self.ptx)
 
     def sm_list(self) -> list[str]:
         return [sm_name(a) for a in self.archs] + [f"{sm_name(p)}+PTX" for p in self.ptx]

@@ -18,7 +18,7 @@ FACT_KINDS: dict[str, str] = {
     "torch.version": "version", "torch.cuda": "version", "torch.build": "str",
     "cuda_toolkit.nvcc": "version", "cuda_toolkit.cuda_home": "str",
     "gpus.count": "number", "gpus.names": "list", "gpus.min_compute_capability": "version",
-    "gpus.below_sm80": "list", "gpus.below_sm89": "list",
+    "gpus.below_sm70": "list", "gpus.below_sm80": "list", "gpus.below_sm89": "list",
     "gpus.max_compute_capability": "version", "gpus.unusable": "records",
     "gpus.enumerated": "number", "gpus.reset_pending": "records",
     "packages.*": "version", "env.*": "str", "unavailable.*": "str",
@@ -26,7 +26,7 @@ FACT_KINDS: dict[str, str] = {
     "explain.text": "text",
     "compat.driver_status": "str", "compat.driver_required": "version",
     "compat.driver_floor": "version", "compat.torch_fix": "str", "compat.torch_archs": "list",
-    "compat.gpus_unsupported_by_torch": "list", "compat.nvcc_vs_torch": "str",
+    "compat.gpus_unsupported_by_torch": "list", "compat.gpus_ptx_jit": "list", "compat.nvcc_vs_torch": "str",
     "compat.opencv_packages": "list", "compat.nccl_socket_ifname_selected": "list",
     "compat.multi_node": "bool",
     "gpus.models": "list", "compat.node_rank": "number",
@@ -45,6 +45,7 @@ FACT_KINDS: dict[str, str] = {
     "model.trust_remote_code": "bool", "model.repo_install": "str",
     "model.python_spec": "spec", "model.python_why": "str", "model.transformers_fix": "str",
     "model.transformers_unmet": "records", "model.packages_unmet": "records",
+    "model.transformers_index_notes": "records",
     "model.packages_missing": "records", "model.placement_style": "str",
     "model.code_missing_packages": "records",
     "model.files_source": "str", "model.missing_files": "list", "model.remote_code": "list",
@@ -58,7 +59,7 @@ FACT_KINDS: dict[str, str] = {
 # The keys of each item of a ``records`` fact (``{item.key}`` in a for_each rule).
 RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
                "requirer", "requirer_version", "requirement", "requirers", "built_for",
-               "import", "where", "escape", "architecture")
+               "import", "where", "escape", "architecture", "title")
 
 
 def lookup(name: str) -> tuple[str, str] | None:

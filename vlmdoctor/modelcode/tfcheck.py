@@ -1,8 +1,9 @@
-"""What the transformers release index says about a model: its model_types and its code's imports.
+"""What the transformers release index says about a model: its model_type and its code's imports.
 
 Pure functions of (model types / code scans, the transformers version, the index). A version
-the index cannot place (newer than its newest release line, or older than its first) gives
-no requirement rather than a guess.
+older than the index gives no requirement rather than a guess; a version newer than the
+index is read as the newest indexed release, and the record says so. Windows are sets of
+releases (a release that lacks a name is a hole, not the end of the window).
 """
 
 from __future__ import annotations
@@ -12,42 +13,49 @@ from typing import Any
 
 from vlmdoctor.modelcode.scan import CodeScan, ImportSite
 from vlmdoctor.tfindex.index import Span, TransformersIndex
+from vlmdoctor.tfindex.releases import Placement
 
 
-def spans_to_spec(index: TransformersIndex, positions: set[int]) -> str | None:
-    """``>=A,<B`` for the newest contiguous run of indexed releases in ``positions``."""
-    if not positions:
-        return None
-    last = max(positions)
-    first = last
-    while first - 1 in positions:
-        first -= 1
-    spec = f">={index.releases[first]}"
-    if last + 1 < len(index.releases):
-        spec += f",<{index.releases[last + 1]}"
-    return spec
-
-
-def _positions(spans: Iterable[Span]) -> set[int]:
+def positions(spans: Iterable[Span]) -> set[int]:
     return {p for a, b in spans for p in range(a, b + 1)}
+
+
+def spans_to_spec(index: TransformersIndex, present: set[int]) -> str | None:
+    """The pip specifier for a set of release positions (``TransformersIndex.window_spec``)."""
+    return index.window_spec(present)
+
+
+def read_as(placed: Placement, newest: str) -> str:
+    """The assumption made for a version newer than the index, in words ("" otherwise)."""
+    if not placed.newer:
+        return ""
+    return (f" (transformers {placed.version} is newer than the release index, whose newest "
+            f"release is {newest}: read as {placed.read_as}.)")
+
+
+def _first(index: TransformersIndex, present: set[int]) -> str:
+    finals = [p for p in index.finals() if p in present]
+    return index.releases[finals[0] if finals else min(present)]
 
 
 def model_type_needs(index: TransformersIndex, types: Iterable[str],
                      version: str) -> list[dict[str, Any]]:
-    """One record per model_type the installed release does not register (and one that does)."""
-    pos = index.position(version)
-    out = []
+    """One record per model_type the installed release does not register."""
+    placed = index.place(version)
+    out: list[dict[str, Any]] = []
+    if placed is None:
+        return out
     for model_type in sorted(set(types)):
-        spans = index.model_type_spans(model_type)
-        if pos is None or not spans or any(a <= pos <= b for a, b in spans):
+        present = positions(index.model_type_spans(model_type))
+        if not present or placed.pos in present:
             continue
-        spec = spans_to_spec(index, _positions(spans))
-        first = index.releases[spans[0][0]]
-        out.append({"model_type": model_type, "spec": spec, "first": first,
+        spans = index.model_type_spans(model_type)
+        first = _first(index, present)
+        out.append({"model_type": model_type, "spec": index.window_spec(present), "first": first,
                     "why": f"model_type '{model_type}' is registered by transformers "
                            f"{index.span_text(spans)} (first in {first}); transformers "
                            f"{version} does not know it (KeyError / 'does not recognize "
-                           f"this architecture' at load)."})
+                           f"this architecture' at load).{read_as(placed, index.newest)}"})
     return out
 
 
@@ -72,9 +80,10 @@ def _dynamic(index: TransformersIndex, module: str, pos: int) -> bool:
 def code_name_problems(index: TransformersIndex, scans: Iterable[CodeScan],
                        version: str) -> dict[str, Any] | None:
     """Names the code imports from transformers that ``version`` lacks, and the window of all."""
-    pos = index.position(version)
-    if pos is None:
+    placed = index.place(version)
+    if placed is None:
         return None
+    pos = placed.pos
     missing: list[dict[str, Any]] = []
     common = set(range(len(index.releases)))
     for scan in scans:
@@ -85,19 +94,19 @@ def code_name_problems(index: TransformersIndex, scans: Iterable[CodeScan],
                 spans = _present_spans(index, module, name)
                 if not spans or (name and _dynamic(index, module, pos)):
                     continue  # not indexed (or answered dynamically): no claim either way
-                common &= _positions(spans)
+                common &= positions(spans)
                 if not any(a <= pos <= b for a, b in spans):
                     dotted = f"{module}.{name}" if name else module
                     missing.append({"where": f"{site.file}:{site.line}", "name": dotted,
                                     "present": index.span_text(spans)})
     if not missing:
         return None
-    spec = spans_to_spec(index, common)
+    spec = index.window_spec(common)
     listed = "; ".join(f"{m['where']} imports {m['name']} (in transformers {m['present']})"
                        for m in missing[:6])
     more = f"; +{len(missing) - 6} more" if len(missing) > 6 else ""
     why = (f"The model's code imports names transformers {version} does not have: "
-           f"{listed}{more}. ImportError at load.")
+           f"{listed}{more}. ImportError at load.{read_as(placed, index.newest)}")
     if spec is None:
         why += " No indexed transformers release has all of them."
     return {"spec": spec, "missing": missing, "why": why}

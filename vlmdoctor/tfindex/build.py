@@ -2,8 +2,9 @@
 
 Format (gzip of compact JSON, keys sorted, gzip header without time or file name)::
 
-    {"format": 1,
-     "releases": ["4.30.0", ...],                      # ascending, final releases only
+    {"format": 3,
+     "releases": ["4.30.0", ...],                      # ascending: finals, yanked, pre-releases
+     "yanked": ["4.46.0", ...],                        # withdrawn from PyPI (still installable)
      "model_types": {"llava": "14-142", ...},          # release positions that register it
      "modules": {"transformers.cache_utils": ["16-142", "{\\"DynamicCache\\":\\"16-142\\",...}"]}}
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from packaging.version import Version
 
@@ -24,8 +25,9 @@ from vlmdoctor.tfindex.ranges import FORMAT, encode_ranges
 from vlmdoctor.tfindex.wheelscan import Scanned
 
 
-def build_index(scans: Mapping[str, Scanned]) -> bytes:
-    """Index bytes from ``{version: scan_wheel(...)}``; the same input always gives the same bytes."""
+def build_index(scans: Mapping[str, Scanned], yanked: Iterable[str] = ()) -> bytes:
+    """Index bytes from ``{version: scan_wheel(...)}`` and the yanked releases among them;
+    the same input always gives the same bytes."""
     releases = sorted(scans, key=Version)
     type_at: dict[str, list[int]] = {}
     module_at: dict[str, list[int]] = {}
@@ -45,6 +47,7 @@ def build_index(scans: Mapping[str, Scanned]) -> bytes:
     document = {
         "format": FORMAT,
         "releases": releases,
+        "yanked": sorted(set(yanked) & set(releases), key=Version),
         "model_types": {t: encode_ranges(p) for t, p in type_at.items()},
         # Each module's names are a JSON string of their own, decoded only when asked for:
         # the whole file then parses in a fraction of the time.

@@ -1,24 +1,26 @@
 """The transformers release index (rules/data/transformers-index.json.gz), loaded on demand.
 
 Only model checks load it (never the gate path without a model). Answers: which releases
-register a ``model_type``, and in which releases a module has a name. A version between
-two indexed releases is read as the newest indexed release at or below it; a version past
-the newest indexed release, or before the first, is "unknown" (None), never a guess.
+register a ``model_type``, and in which releases a module has a name. Where a version sits
+(yanked releases, pre-releases, versions newer than the index) is ``releases.place``; a
+version before the first indexed release is "unknown" (None), never a guess.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.tfindex.ranges import FORMAT, decode_ranges
+from vlmdoctor.tfindex.releases import Placement, place, runs, set_spec
 
 INDEX_FILE = Path("data") / "transformers-index.json.gz"
 NAMES_FILE = Path("data") / "transformers-names.json.gz"  # module -> names, read on demand
@@ -35,22 +37,34 @@ class TransformersIndex:
     # A split index (the head without the names): where the names are, read on first use.
     names_file: Optional[Path] = field(default=None, repr=False, compare=False)
     _names_doc: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    yanked: frozenset[str] = frozenset()  # releases withdrawn from PyPI: never recommended
 
     @property
     def newest(self) -> str:
         return self.releases[-1]
 
+    def _versions(self) -> tuple[Version, ...]:
+        return self._parsed or tuple(Version(r) for r in self.releases)
+
+    def place(self, version: str) -> Optional[Placement]:
+        """Which indexed release ``version`` reads as (see ``releases.place``)."""
+        return place(self._versions(), self.releases, version)
+
     def position(self, version: str) -> Optional[int]:
-        """Position of the newest indexed release ≤ ``version`` (local/dev parts ignored)."""
-        try:
-            wanted = Version(Version(version).base_version)
-        except InvalidVersion:
-            return None
-        parsed = self._parsed or tuple(Version(r) for r in self.releases)
-        if not parsed or wanted < parsed[0] or (
-                wanted > parsed[-1] and not _same_line(wanted, parsed[-1])):
-            return None
-        return max(i for i, v in enumerate(parsed) if v <= wanted)
+        placed = self.place(version)
+        return None if placed is None else placed.pos
+
+    def finals(self) -> list[int]:
+        """Positions of final releases (yanked ones included), ascending."""
+        return [i for i, v in enumerate(self._versions()) if not v.is_prerelease]
+
+    def recommendable(self) -> list[int]:
+        """Positions of the releases a fix may name: finals that are not yanked."""
+        return [i for i in self.finals() if self.releases[i] not in self.yanked]
+
+    def window_spec(self, positions: set[int]) -> Optional[str]:
+        """A pip specifier for the recommendable releases among ``positions``, or None."""
+        return set_spec(self.releases, self.recommendable(), self.finals(), positions)
 
     def model_type_spans(self, model_type: str) -> list[Span]:
         text = self.model_types.get(model_type)
@@ -89,10 +103,13 @@ class TransformersIndex:
         return _covers(self.name_spans(module, name), pos)
 
     def span_text(self, spans: list[Span]) -> str:
-        """``"4.34.0 to 4.47.1, 4.50.0 and later"``: spans in words, for messages."""
+        """``"4.34.0 to 4.47.1, 4.50.0 and later"``: spans in words, for messages (over the
+        final releases; a name a release candidate lacks does not split a span)."""
+        finals = self.finals()
+        present = {p for a, b in spans for p in range(a, b + 1)}
         parts = []
-        for first, last in spans:
-            if last == len(self.releases) - 1:
+        for first, last in runs(present, finals):
+            if last == finals[-1]:
                 parts.append(f"{self.releases[first]} and later")
             else:
                 parts.append(f"{self.releases[first]} to {self.releases[last]}")
@@ -103,31 +120,33 @@ def _covers(spans: list[Span], pos: int) -> bool:
     return any(a <= pos <= b for a, b in spans)
 
 
-def _same_line(wanted: Version, newest: Version) -> bool:
-    """A patch release after the newest indexed one (same major.minor) reads as that line."""
-    return wanted.release[:2] == newest.release[:2]
-
-
 def from_document(document: Mapping[str, Any],
-                  names_file: Optional[Path] = None) -> TransformersIndex:
+                  names_file: Optional[Path] = None, where: str = "transformers index") -> TransformersIndex:
     if document.get("format") != FORMAT:
-        raise InputError(f"transformers index: format {document.get('format')!r}, "
-                         f"expected {FORMAT}; rebuild it with scripts/build_transformers_index.py")
-    releases = tuple(document["releases"])
-    return TransformersIndex(
-        releases=releases,
-        model_types=document["model_types"],
-        modules={m: (entry[0], entry[1] if len(entry) > 1 else "")
-                 for m, entry in document["modules"].items()},
-        _parsed=tuple(Version(r) for r in releases),
-        names_file=names_file,
-    )
+        raise InputError(f"{where}: format {document.get('format')!r}, expected {FORMAT}; "
+                         "rebuild it with scripts/build_transformers_index.py")
+    try:
+        releases = tuple(str(r) for r in document["releases"])
+        index = TransformersIndex(
+            releases=releases,
+            model_types=dict(document["model_types"]),
+            modules={m: (entry[0], entry[1] if len(entry) > 1 else "")
+                     for m, entry in document["modules"].items()},
+            _parsed=tuple(Version(r) for r in releases),
+            names_file=names_file,
+            yanked=frozenset(document.get("yanked", ())),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InputError(f"{where}: not a transformers index ({type(exc).__name__}: {exc})") from None
+    if not releases:
+        raise InputError(f"{where}: lists no releases")
+    return index
 
 
 def _read_gz(path: Path, what: str) -> dict[str, Any]:
     try:
         document = json.loads(gzip.decompress(path.read_bytes()))
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read the {what} index ({exc})") from None
     if not isinstance(document, dict):
         raise InputError(f"{path}: the {what} index is not a JSON object")
@@ -140,4 +159,4 @@ def load_index(path: Optional[Path] = None) -> TransformersIndex:
         from vlmdoctor.knowledge import default_rules_dir
         path = default_rules_dir() / INDEX_FILE
     names = path.parent / NAMES_FILE.name
-    return from_document(_read_gz(path, "transformers"), names if names.exists() else None)
+    return from_document(_read_gz(path, "transformers"), names, where=str(path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-FORMAT = 2  # the index file's format version
+FORMAT = 3  # the index file's format version (3: yanked releases and pre-releases)
 
 
 def encode_ranges(positions: Iterable[int]) -> str:
