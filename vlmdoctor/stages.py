@@ -60,9 +60,10 @@ def local_dir(model: ResolvedModel) -> str | None:
 
 
 def probing(timeout: float, tables: CudaTables | None = None,
-            python: str | None = None) -> ExtraStage:
+            python: str | None = None, trust_remote_code: bool = False) -> ExtraStage:
     """Run the probe in a child of this interpreter (skipped when torch is absent); for a
-    local model it builds that model's own code at toy size.
+    local model it builds that model at toy size (its own Python code only with
+    ``trust_remote_code``, the user's --trust-remote-code).
 
     With ``tables``, what the imported torch reports (CUDA, arch list) is compared with
     the wheel table; a disagreement is a finding, and the real build wins."""
@@ -87,7 +88,7 @@ def probing(timeout: float, tables: CudaTables | None = None,
                 family=card.family if card else None,
                 hf_model_type=card.hf_model_type if card else None,
                 dtype=None if dtype == "auto" else dtype, timeout=timeout,
-                model_path=local_dir(model)))
+                model_path=local_dir(model), trust_remote_code=trust_remote_code))
         findings = probe_findings(result)
         truth = result.evidence.get("torch_build")
         if tables is not None and isinstance(truth, Mapping):

@@ -145,3 +145,22 @@ def test_silent_when_every_name_exists(tmp_path: Path) -> None:
     assert _check(tmp_path, {"ecosystem": {"peft": {"version": "0.13.0", "imports": [
         {"file": "peft/x.py", "line": 1, "module": "transformers.modeling_utils",
          "names": ["PreTrainedModel"]}]}}})[1] == []
+
+
+def test_torch_names_are_checked_against_the_installed_torch(tmp_path: Path) -> None:
+    """torch.utils._pytree.register_pytree_node is public from torch 2.2.0 (the torch index)."""
+    imports = [{"file": "fakepkg/utils.py", "line": 4, "module": "torch.utils._pytree",
+                "names": ["register_pytree_node"]}]
+    env = environment("a100-cu124")
+    env["packages"]["torch"] = "2.1.2+cu121"
+    env["torch"] = {"version": "2.1.2+cu121", "cuda": "12.1"}
+    env["ecosystem"] = {"fakepkg": {"version": "1.0.0", "package": "fakepkg", "imports": imports}}
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(env))
+    code, out, err = run("check", "--no-probe", "--from-report", str(path), "--format", "json")
+    found = [f for f in json.loads(out)["findings"]
+             if f["id"] == "package-imports-missing-torch-name"]
+    assert code == 1 and len(found) == 1, err
+    assert found[0]["title"] == "fakepkg 1.0.0 imports names that torch 2.1.2+cu121 does not have"
+    assert "fakepkg/utils.py:4 imports torch.utils._pytree.register_pytree_node (added in " \
+           "torch 2.2.0)" in found[0]["message"]

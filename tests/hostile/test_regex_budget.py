@@ -36,6 +36,8 @@ def every_pattern() -> list[str]:
     found: list[str] = []
     for path in sorted((ROOT / "rules").rglob("*.yaml")):
         found += _strings(yaml.safe_load(path.read_text()))
+    from vlmdoctor.evaluate.index_questions import PATTERNS as INDEX_QUESTIONS
+    found += list(INDEX_QUESTIONS.values())  # what explain asks the release indexes
     try:  # a Python signature table, where one still exists
         from vlmdoctor.probe import signatures
         for sig in getattr(signatures, "SIGNATURES", ()):

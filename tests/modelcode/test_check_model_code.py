@@ -102,3 +102,20 @@ def test_model_type_newer_than_the_install(tmp_path: Path, transformers: str, fi
     [tf] = found["model-transformers-version"]
     assert tf["title"].endswith(f"needs transformers>=4.45.0; found {transformers}")
     assert "model_type 'qwen2_vl' is registered by transformers 4.45.0" in tf["message"]
+
+
+@pytest.mark.parametrize(("transformers", "fires"), [("4.50.3", False), ("4.51.3", True)])
+def test_import_as_is_required_from_the_release_whose_check_imports_sees_it(
+        tmp_path: Path, transformers: str, fires: bool) -> None:
+    """Before 4.51, check_imports read imports with a regular expression that never matched
+    ``import x as y``; from 4.51 (syntax tree) it does, and the load fails without einops."""
+    cfg: dict[str, Any] = dict(QWEN_CONFIG, model_type="acme_vl",
+                               auto_map={"AutoModelForCausalLM": "modeling_acme.AcmeForCausalLM"})
+    model = write_model(tmp_path / "acme", config=cfg, tensors=QWEN_TENSORS,
+                        code={"modeling_acme.py": "import einops as E\n"})
+    found = _by_id(_check("--model", str(model), "--from-report",
+                          str(_env(tmp_path, transformers))))
+    assert ("model-code-package-missing" in found) is fires
+    if fires:
+        [missing] = found["model-code-package-missing"]
+        assert missing["message"].startswith("modeling_acme.py:1 imports einops")

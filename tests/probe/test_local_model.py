@@ -84,8 +84,9 @@ def _variant(tmp_path: Path, **changes: Any) -> str:
     return str(target)
 
 
-def _probe(path: str) -> ProbeResult:
-    return run_probe(ProbeRequest(model_path=path, device="cpu", timeout=120))
+def _probe(path: str, trust: bool = True) -> ProbeResult:
+    return run_probe(ProbeRequest(model_path=path, device="cpu", timeout=120,
+                                  trust_remote_code=trust))
 
 
 @needs_torch
@@ -107,7 +108,7 @@ def test_check_builds_a_native_llava_layout_at_toy_size_with_an_image(hygiene: A
 
 @needs_torch
 def test_native_qwen2_vl_layout_keeps_m_rope_and_merger_constraints(hygiene: Any) -> None:
-    result = _probe(str(MODELS / "qwen2-vl-7b-layout"))
+    result = _probe(str(MODELS / "qwen2-vl-7b-layout"), trust=False)
     assert (result.status, result.generated_tokens) == ("passed", 8), result.to_dict()
     assert re.fullmatch(
         r"qwen2_vl \(transformers qwen2_vl\) at toy size, 21 config values shrunk, image "
@@ -116,10 +117,33 @@ def test_native_qwen2_vl_layout_keeps_m_rope_and_merger_constraints(hygiene: Any
 
 
 @needs_torch
-def test_remote_code_model_runs_its_own_code_through_the_cli(hygiene: Any) -> None:
-    code, out, err = run("probe", "--model", str(TOY), "--device", "cpu", "--format", "json")
+def test_glm_4_1v_layout_with_rope_sections_left_to_the_class_default_builds_at_toy_size(
+        hygiene: Any) -> None:
+    """The text config leaves mrope_section to modeling_glm4v's default: the shrinker writes
+    it out rescaled, so the toy model runs (before, the probe failed in transformers' rotary
+    code for its own reason and blamed the model)."""
+    result = _probe(str(MODELS / "glm-4.1v-9b-layout"), trust=False)
+    assert (result.status, result.generated_tokens) == ("passed", 8), result.to_dict()
+    assert re.fullmatch(
+        r"glm4v \(transformers glm4v\) at toy size, \d+ config values shrunk, text-only "
+        r"prompt: the vision part is built and loaded, not run \(Glm4vForConditionalGeneration, "
+        r"\d+\.\d MB safetensors, fp32, 7 modules over cpu\); " + TAIL, result.steps[-1].detail)
+
+
+@needs_torch
+def test_remote_code_model_runs_its_own_code_through_the_cli_with_consent(
+        hygiene: Any, tmp_path: Path) -> None:
+    from tests.probe.test_consent import marked_copy
+
+    model, marker = marked_copy(tmp_path)
+    code, out, err = run("probe", "--model", model, "--device", "cpu", "--format", "json",
+                         "--trust-remote-code")
     assert code == 0, (out, err)
-    probe = json.loads(out)["probe"]
+    # the config (read by AutoConfig) and the modeling file (imported with it) both ran
+    assert set(marker.read_text().split()) == {"configuration_toyvlm.py", "modeling_toyvlm.py"}
+    report = json.loads(out)
+    assert [f["id"] for f in report["findings"] if f["id"].startswith("probe-")] == []
+    probe = report["probe"]
     assert re.fullmatch(
         r"toyvlm \(remote code from the model directory\) at toy size, 11 config values "
         r"shrunk, text-only prompt: the vision part is built and loaded, not run "

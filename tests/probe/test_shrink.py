@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from vlmdoctor.probe.shrink import overlay, shrink
+from vlmdoctor.probe.shrink import overlay, rope_defaults_in, shrink
 
 MODELS = Path(__file__).resolve().parents[2] / "fixtures" / "probe" / "models"
 
@@ -93,7 +93,8 @@ def test_per_layer_lists_and_layer_indexes_follow_the_new_depth() -> None:
     assert (small["num_local_experts"], small["num_experts_per_tok"]) == (4, 2)
     rope = small["rope_scaling"]
     assert (len(rope["short_factor"]), len(rope["long_factor"])) == (16, 16)
-    assert rope["mrope_section"] == [6, 5, 5]
+    # in proportion to head_dim (256 -> 32): the sections add up to 64 * 32 / 256
+    assert rope["mrope_section"] == [3, 2, 3]
     assert "quantization_config" not in small
     assert cfg["num_hidden_layers"] == 34  # the input is not modified
 
@@ -120,3 +121,55 @@ def test_overlay_copies_only_the_named_keys_where_both_have_them() -> None:
     overlay(target, recipe, frozenset({"image_token_id", "patch_size", "image_size", "extra"}))
     assert target == {"image_token_id": 1000, "hidden_size": 128,
                       "vision_config": {"patch_size": 14, "image_size": 56, "depth": 2}}
+
+
+GLM_TEXT = {"hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 2,
+            "num_hidden_layers": 40, "model_type": "glm4v_text",
+            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
+                                "partial_rotary_factor": 0.5}}
+GLM_VISION = {"hidden_size": 1536, "depth": 24, "num_heads": 12, "model_type": "glm4v",
+              "rope_parameters": {"rope_type": "axial", "rope_theta": 10000.0}}
+
+
+def test_sections_left_to_the_modeling_default_are_written_out_and_rescaled() -> None:
+    """GLM-4.1V: the text config leaves mrope_section to modeling_glm4v's default [8, 12, 12]
+    (sum 32 = head_dim 128 x partial_rotary_factor 0.5 / 2); at head_dim 32 it must add up
+    to 8, or the toy model fails in transformers' rotary code for the probe's own reason."""
+    cfg = {"model_type": "glm4v", "text_config": dict(GLM_TEXT),
+           "vision_config": dict(GLM_VISION)}
+    small, _ = shrink(cfg, layers=2, rope_defaults={"mrope_section": [8, 12, 12]})
+    text = small["text_config"]
+    assert text["hidden_size"] // text["num_attention_heads"] == 32
+    assert text["rope_parameters"]["mrope_section"] == [2, 3, 3]
+    assert "mrope_section" not in small["vision_config"]["rope_parameters"]
+    assert "mrope_section" not in cfg["text_config"]["rope_parameters"]
+    stated = {**GLM_TEXT, "rope_parameters": {**GLM_TEXT["rope_parameters"],
+                                              "mrope_section": [16, 24, 24]}}
+    small, _ = shrink(stated, layers=2, rope_defaults={"mrope_section": [8, 12, 12]})
+    assert small["rope_parameters"]["mrope_section"] == [4, 6, 6]  # stated ones win
+    small, _ = shrink(dict(GLM_TEXT), layers=2)
+    assert "mrope_section" not in small["rope_parameters"]  # no default known: none made up
+
+
+def test_rope_defaults_are_read_from_the_modeling_source() -> None:
+    assert rope_defaults_in(
+        'self.mrope_section = config.rope_parameters.get("mrope_section", [8, 12, 12])\n'
+    ) == {"mrope_section": [8, 12, 12]}
+    assert rope_defaults_in("self.mrope_section = config.rope_scaling['mrope_section']") == {}
+    try:
+        import transformers.models.glm4v.modeling_glm4v as glm
+    except ImportError:
+        return
+    with open(str(glm.__file__), encoding="utf-8") as handle:
+        assert rope_defaults_in(handle.read()) == {"mrope_section": [8, 12, 12]}
+
+
+def test_parts_of_a_head_keep_their_share_of_the_head_dim() -> None:
+    """GPT-J's rotary_dim 64 of head_dim 256 and MLA's rope/nope/value widths would exceed
+    a 32-wide toy head if left alone: each keeps its share, even."""
+    gptj, _ = shrink({"n_embd": 4096, "n_head": 16, "rotary_dim": 64, "n_layer": 28})
+    assert (gptj["n_embd"] // gptj["n_head"], gptj["rotary_dim"]) == (32, 8)
+    mla, _ = shrink({"hidden_size": 5120, "num_attention_heads": 128, "head_dim": 192,
+                     "qk_rope_head_dim": 64, "qk_nope_head_dim": 128, "v_head_dim": 128})
+    assert (mla["head_dim"], mla["qk_rope_head_dim"], mla["qk_nope_head_dim"],
+            mla["v_head_dim"]) == (32, 10, 20, 20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -41,7 +42,17 @@ def _model(case: dict[str, Any]) -> ResolvedModel | None:
 
 
 def _fired(case: dict[str, Any]) -> list[tuple[str, str]]:
-    """(rule id, severity) of every finding the case's environment raises."""
+    """(rule id, severity) of every finding the case's environment raises.
+
+    ``broken_index: torch``: the torch release index cannot be read in this case."""
+    if case.get("broken_index") == "torch":
+        from vlmdoctor.errors import InputError
+
+        def broken(path: Any = None) -> Any:
+            raise InputError("rules/data/torch-index.json.gz: the torch index is missing")
+
+        with mock.patch("vlmdoctor.torchindex.index.load_index", broken):
+            return _fired({k: v for k, v in case.items() if k != "broken_index"})
     model = _model(case)
     ctx = Context(snapshot=snapshot(case["base"], case.get("patch")), tables=KNOWLEDGE.tables,
                   card=model.card if model else None, dtype=case.get("dtype", "auto"),

@@ -16,6 +16,7 @@ from vlmdoctor.cli.options import (
     output_option,
     python_option,
     rules_option,
+    trust_option,
 )
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.collect import collect_snapshot
@@ -51,12 +52,13 @@ from vlmdoctor.stages import fixing, planning, probing, saved_probe
               help="Write the fix plan's requirement set as a pip constraints file "
                    "(pip install -c FILE ...).")
 @python_option
+@trust_option
 @rules_option
 @click.pass_context
 def command(ctx: click.Context, model: str | None, dtype: str, from_report: str | None, fmt: str,
             output: str | None, fail_on: str, no_probe: bool, probe_timeout: float,
             resolve: bool, resolve_timeout: float, constraints: str | None,
-            python: str | None, rules_dir: str | None) -> None:
+            python: str | None, trust_remote_code: bool, rules_dir: str | None) -> None:
     """Check this environment (or a saved report) for a model; print findings with fixes,
     merged at the end into one fix plan."""
     knowledge = load_knowledge(rules_dir, gate=True)
@@ -65,7 +67,8 @@ def command(ctx: click.Context, model: str | None, dtype: str, from_report: str 
     if saved is not None:
         probe_stage = saved_probe(saved.probe) if saved.probe is not None else None
     elif not no_probe:
-        probe_stage = probing(probe_timeout, knowledge.tables, python=python)
+        probe_stage = probing(probe_timeout, knowledge.tables, python=python,
+                              trust_remote_code=trust_remote_code)
     request = CheckRequest(model=model, dtype=dtype if dtype_given(ctx) else None,
                            from_report=from_report, fail_on=fail_on)
     report = run_check(request, knowledge, plan_stage=planning(knowledge),

@@ -14,6 +14,7 @@ from vlmdoctor.cli.options import (
     format_option,
     model_option,
     rules_option,
+    trust_option,
 )
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.errors import EXIT_FINDINGS, EXIT_OK, InputError
@@ -46,10 +47,11 @@ def command() -> None:
               help="Write this node's report to FILE; {rank} and {host} are replaced.")
 @click.option("--probe", "with_probe", is_flag=True, help="Also run the local probe on each node.")
 @click.option("--probe-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True)
+@trust_option
 @rules_option
 def check(model: str | None, dtype: str, backend: str, timeout: float, golden: str | None,
           fail_on: str, fmt: str, output: str | None, with_probe: bool, probe_timeout: float,
-          rules_dir: str | None) -> None:
+          trust_remote_code: bool, rules_dir: str | None) -> None:
     """Check this node, exchange snapshots with the others, and judge drift and transport."""
     from vlmdoctor.cluster.gate import ClusterOptions, judge
     from vlmdoctor.cluster.launch import detect
@@ -64,7 +66,8 @@ def check(model: str | None, dtype: str, backend: str, timeout: float, golden: s
     golden_report = _read_report(golden) if golden else None
     local = run_check(CheckRequest(model=model, dtype=dtype, fail_on=fail_on), knowledge,
                       plan_stage=planning(knowledge),
-                      probe_stage=probing(probe_timeout) if with_probe else None)
+                      probe_stage=probing(probe_timeout, trust_remote_code=trust_remote_code)
+                      if with_probe else None)
     report = judge(local, launch, ClusterOptions(
         backend=backend, timeout=timeout, fail_on=fail_on, golden=golden_report,
         golden_name=golden, model_packages=_model_packages(knowledge, local.target.model)),

@@ -50,6 +50,17 @@ def python_option(fn: F) -> F:
                              "instead of vlmdoctor's own; nothing is installed into it.")(fn)
 
 
+TRUST_HELP = ("Let the probe import and run the model directory's own Python code (the "
+              "files its config.json auto_map names). Off by default: without it only "
+              "transformers' own classes and vlmdoctor's stand-ins run.")
+
+
+def trust_option(fn: F) -> F:
+    """``--trust-remote-code``: consent to run a model directory's own code in the probe."""
+    return click.option("--trust-remote-code", "trust_remote_code", is_flag=True,
+                        help=TRUST_HELP)(fn)
+
+
 def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None and not value.strip():
         raise click.BadParameter("must not be empty (leave the option out for no model)")

@@ -15,6 +15,7 @@ from vlmdoctor.cli.options import (
     python_option,
     resolved_dtype,
     rules_option,
+    trust_option,
 )
 from vlmdoctor.cli.output import emit_report
 from vlmdoctor.collect import collect_snapshot, now_utc
@@ -36,7 +37,8 @@ from vlmdoctor.target import resolve
 
 @click.command("probe")
 @model_option(help="Build the tiny model with this model's architecture family: " + MODEL_HELP
-              + " A local model (directory or HF cache) is built from its own code at toy size.")
+              + " A local model (directory or HF cache) is built from its config at toy size; "
+              "its own Python code runs only with --trust-remote-code.")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto",
               show_default=True, help="auto: every visible GPU, or the CPU when there is none.")
 @dtype_option(("bf16", "fp16", "fp32"),
@@ -48,10 +50,11 @@ from vlmdoctor.target import resolve
 @format_option(("text", "json", "markdown"))
 @output_option
 @python_option
+@trust_option
 @rules_option
 def command(model: str | None, device: str, dtype: str, weights: str | None,
             timeout: float, fmt: str, output: str | None, python: str | None,
-            rules_dir: str | None) -> None:
+            trust_remote_code: bool, rules_dir: str | None) -> None:
     """Prove the stack works: import, CUDA init, matmul, attention, GPU-to-GPU copies and a
     tiny VLM's generate, each step timed. Exit 0 passed, 1 failed or timed out, 2 bad input."""
     knowledge = load_knowledge(rules_dir)
@@ -62,7 +65,7 @@ def command(model: str | None, device: str, dtype: str, weights: str | None,
                            hf_model_type=card.hf_model_type if card else None,
                            device=device, dtype=resolved_dtype(dtype), weights=weights,
                            timeout=timeout, model_path=local_dir(resolved),
-                           trust_remote_code=bool(card and card.requirements.trust_remote_code))
+                           trust_remote_code=trust_remote_code)
     if not torch_importable(request.python):
         result = ProbeResult.skipped("torch is not importable in this Python")
     else:

@@ -73,9 +73,10 @@ def run_child(spec: Mapping[str, Any], deadline: float, python: str = sys.execut
             try:
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=errors,
-                                        env={**(os.environ if env is None else env),
+                                        env={**_child_env(os.environ if env is None else env),
                                              **child_env(deadline, workdir)},
-                                        start_new_session=True)
+                                        cwd=workdir,  # not the user's (maybe a model dir:
+                                        start_new_session=True)  # -m puts it on sys.path)
             except OSError as exc:
                 return ChildResult(stderr_tail=f"cannot start the child: {exc}")
             timed_out = False
@@ -89,6 +90,14 @@ def run_child(spec: Mapping[str, Any], deadline: float, python: str = sys.execut
                            _tail(errors_path), round(time.monotonic() - t0, 3))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _child_env(base: Mapping[str, str]) -> dict[str, str]:
+    """The environment, with vlmdoctor importable from outside the user's directory."""
+    env = dict(base)
+    parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join([parent, *filter(None, [env.get("PYTHONPATH")])])
+    return env
 
 
 def _read_json(path: str) -> dict[str, Any]:

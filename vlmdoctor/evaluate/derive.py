@@ -7,7 +7,7 @@ would run on this driver and these GPUs.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 from packaging.version import InvalidVersion, Version
 
@@ -93,12 +93,14 @@ def gpus_below(snapshot: Snapshot, minimum: str) -> list[str]:
     return out
 
 
-def torch_fix(snapshot: Snapshot, tables: CudaTables) -> str | None:
+def torch_fix(snapshot: Snapshot, tables: CudaTables,
+              allow: Callable[[str], bool] | None = None) -> str | None:
     """The pip command for a torch build that runs on this driver and every known GPU here.
 
     Prefers the installed torch release (so model pins on torch still hold), then the
     newest release; within a release, the newest CUDA tag the driver fully supports, else
-    one it runs under minor-version compatibility. Unknown GPUs rule nothing out.
+    one it runs under minor-version compatibility. Unknown GPUs rule nothing out. With
+    ``allow``, only the releases it accepts (None when the tables list none of them).
     """
     driver_cuda = _version(snapshot.driver.cuda) if snapshot.driver else None
     if driver_cuda is None:
@@ -106,6 +108,10 @@ def torch_fix(snapshot: Snapshot, tables: CudaTables) -> str | None:
     ccs = [g.compute_capability for g in snapshot.gpus if g.compute_capability]
     installed = _version(snapshot.torch.version) if snapshot.torch else None
     releases = sorted(tables.releases, key=lambda r: Version(r.torch), reverse=True)
+    if allow is not None:
+        releases = [r for r in releases if allow(r.torch)]
+        if not releases:
+            return None
     if installed is not None:
         same = [r for r in releases if Version(r.torch).release[:2] == installed.release[:2]]
         releases = same + [r for r in releases if r not in same]

@@ -94,6 +94,19 @@ def _index_notes(ctx: Context, _: str) -> Any:
                     "checkout; then reinstall it"}]
 
 
+def _import_utils_names(release: str | None) -> Any:
+    """Whether ``release``'s transformers.utils.import_utils has a name (check_imports skips
+    an ``if`` calling one from 4.52.0): from the release index, None when it cannot tell."""
+    index = index_or_none() if release else None
+
+    def has(name: str) -> bool | None:
+        if index is None or release is None:
+            return None
+        return index.has_name("transformers.utils.import_utils", name, release)
+
+    return has
+
+
 @fact("model.code_missing_packages", "records",
       "Packages the model's code imports unguarded that are not installed")
 def _code_missing(ctx: Context, _: str) -> Any:
@@ -103,8 +116,9 @@ def _code_missing(ctx: Context, _: str) -> Any:
         return []
     from vlmdoctor.modelcode.packages import missing_packages
 
-    records = missing_packages(ctx.code, ctx.snapshot.packages,
-                               ctx.snapshot.packages.get("transformers"))
+    release = ctx.snapshot.packages.get("transformers")
+    records = missing_packages(ctx.code, ctx.snapshot.packages, release,
+                               _import_utils_names(release))
     out = []
     for rec in records:
         if rec["optional"]:

@@ -9,6 +9,7 @@ from vlmdoctor.evaluate import (  # noqa: F401 - registration
     facts_engines,
     facts_extensions,
     facts_files,
+    facts_indexes,
     facts_members,
     facts_multigpu,
     facts_stack,

@@ -47,19 +47,22 @@ FACT_KINDS: dict[str, str] = {
     "model.transformers_unmet": "records", "model.packages_unmet": "records",
     "model.transformers_index_notes": "records",
     "model.packages_missing": "records", "model.placement_style": "str",
-    "model.code_missing_packages": "records",
+    "model.code_missing_packages": "records", "model.code_torch_imports": "records",
+    "explain.index_answers": "records", "index.unavailable": "records",
     "model.files_source": "str", "model.missing_files": "list", "model.remote_code": "list",
     "model.saved_transformers": "version", "compat.saved_transformers_newer_major": "bool",
     "model.quant_method": "str", "model.quant_why": "str",
     "model.quant_min_compute_capability": "version", "model.quant_packages_missing": "records",
     "engines.model_unserved": "records", "model.code_members_missing": "records",
-    "model.code_override_mismatch": "records", "stack.ecosystem_imports_missing": "records", "explain.engine_unserved": "records",
+    "model.code_override_mismatch": "records", "stack.ecosystem_imports_missing": "records",
+    "stack.ecosystem_torch_missing": "records", "explain.engine_unserved": "records",
 }
 
 # The keys of each item of a ``records`` fact (``{item.key}`` in a for_each rule).
 RECORD_KEYS = ("package", "spec", "found", "why", "severity", "fix", "references",
                "requirer", "requirer_version", "requirement", "requirers", "built_for",
-               "import", "where", "escape", "architecture", "title")
+               "import", "where", "escape", "present", "change", "skipped",
+               "architecture", "title")
 
 
 def lookup(name: str) -> tuple[str, str] | None:

@@ -3,21 +3,23 @@
 transformers' ``check_imports`` (dynamic_module_utils.py) imports every top-level module a
 remote-code file names and refuses to load it with "This modeling file requires the
 following packages that were not found in your environment: ..." when one is missing. It
-skips imports inside ``try`` blocks; from 4.45 also flash_attn imports directly under
-``if is_flash_attn_..._available():``, and from 4.51 (AST-based ``get_imports``) every
-import under an ``if`` that calls an ``is_flash_attn...available`` function, and from
-4.52.1 one that calls any availability function of ``transformers.utils.import_utils``.
+skips imports inside ``try`` blocks and, by release, some under availability ``if``s; which
+imports it lists at all changed too (``checkimports`` has the history, per release). A
+saved report without that record falls back to the import's guard: from 4.45 flash_attn
+imports under ``if is_flash_attn_..._available():``, from 4.52.0 any ``if`` calling an
+availability function of ``transformers.utils.import_utils``.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from vlmdoctor.modelcode.checkimports import required
 from vlmdoctor.modelcode.scan import REMOTE_CODE, CodeScan, ImportSite
 from vlmdoctor.shell import word
 
@@ -76,27 +78,42 @@ def skipped_by_check_imports(site: ImportSite, transformers: str | None) -> bool
         version = None
     if site.guard.startswith("is_flash_attn"):
         return version is None or version >= Version("4.45.0")
-    return version is None or version >= Version("4.52.1")
+    return version is None or version >= Version("4.52.0")
 
 
 def missing_packages(scans: tuple[CodeScan, ...], packages: Mapping[str, str],
-                     transformers: str | None) -> list[dict[str, Any]]:
-    """One record per missing top-level import: its sites, the pip package, whether optional."""
+                     transformers: str | None,
+                     has_util: Callable[[str], bool | None] | None = None
+                     ) -> list[dict[str, Any]]:
+    """One record per missing top-level import: its sites, the pip package, whether optional.
+
+    Where the scan recorded what each transformers era's ``check_imports`` lists
+    (``checkimports``) and the release is known, an import is required exactly when that
+    release lists it (``has_util``: whether the release's ``transformers.utils.import_utils``
+    has a name, None when unknown); otherwise by the import's guard."""
     found: dict[str, dict[str, Any]] = {}
     for scan in scans:
         if scan.origin != REMOTE_CODE:
             continue  # an installed package's training/serving extras are not a load failure
-        for site in scan.imports:
-            top = site.top
-            if (site.local or not top or top in _PROVIDES_AT_LOAD or is_stdlib(top)
+        demanded = (required(scan.check_imports, transformers, has_util or (lambda _: None))
+                    if scan.check_imports is not None else None)
+        local = {s.top for s in scan.imports if s.local} | {
+            f.split("/")[0].removesuffix(".py") for f in scan.files}
+        sites: list[tuple[str, str, ImportSite | None]] = [
+            (s.top, f"{s.file}:{s.line}", s) for s in scan.imports if not s.local]
+        sites += [(top, where, None) for top, wheres in (demanded or {}).items()
+                  for where in wheres]  # what only the release's text search lists
+        for top, where, site in sites:
+            if (not top or top in local or top in _PROVIDES_AT_LOAD or is_stdlib(top)
                     or any(d in packages for d in distributions_for(top))):
                 continue
-            optional = skipped_by_check_imports(site, transformers)
             entry = found.setdefault(top, {"import": top, "package": distributions_for(top)[0],
                                            "sites": [], "required_sites": []})
-            where = f"{site.file}:{site.line}"
-            entry["sites"].append(where)
-            if not optional:
+            if where not in entry["sites"]:
+                entry["sites"].append(where)
+            needed = (where in demanded.get(top, ()) if demanded is not None else
+                      site is not None and not skipped_by_check_imports(site, transformers))
+            if needed and where not in entry["required_sites"]:
                 entry["required_sites"].append(where)
     return [_finish(e) for _, e in sorted(found.items())]
 

@@ -13,8 +13,9 @@ under ``if is_..._available():``. Those are the two shapes transformers' own
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +40,28 @@ class ImportSite:
     names: tuple[str, ...]  # for "from m import a, b"; () for "import m"
     local: bool  # the module is part of the scanned code itself
     guard: str  # "" | "try" | the availability function of an enclosing if
+    # For ``from m import *``: the names the file reads but never binds (what it may take
+    # from the star import); () otherwise.
+    star_uses: tuple[str, ...] = ()
 
     @property
     def top(self) -> str:
         return self.module.split(".")[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "module": self.module,
-                "names": list(self.names), "local": self.local, "guard": self.guard}
+        out: dict[str, Any] = {"file": self.file, "line": self.line, "module": self.module,
+                               "names": list(self.names), "local": self.local,
+                               "guard": self.guard}
+        if self.star_uses:
+            out["star_uses"] = list(self.star_uses)
+        return out
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> ImportSite:
         return ImportSite(file=str(data["file"]), line=int(data["line"]),
                           module=str(data["module"]), names=tuple(str(n) for n in data["names"]),
-                          local=bool(data["local"]), guard=str(data.get("guard", "")))
+                          local=bool(data["local"]), guard=str(data.get("guard", "")),
+                          star_uses=tuple(str(n) for n in data.get("star_uses", ())))
 
 
 @dataclass(frozen=True)
@@ -62,19 +71,30 @@ class CodeScan:
     imports: tuple[ImportSite, ...]
     unreadable: tuple[str, ...] = ()  # files that could not be read or parsed, with why
     classes: tuple[ClassUse, ...] = ()  # what each class uses of its transformers bases
+    # what transformers' check_imports lists, per era (see checkimports); None: not recorded
+    check_imports: Mapping[str, tuple[tuple[str, str, tuple[str, ...]], ...]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"origin": self.origin, "files": list(self.files),
-                "imports": [i.to_dict() for i in self.imports],
-                "unreadable": list(self.unreadable),
-                "classes": [c.to_dict() for c in self.classes]}
+        out: dict[str, Any] = {"origin": self.origin, "files": list(self.files),
+                               "imports": [i.to_dict() for i in self.imports],
+                               "unreadable": list(self.unreadable),
+                               "classes": [c.to_dict() for c in self.classes]}
+        if self.check_imports is not None:
+            out["check_imports"] = {era: [[t, w, list(c)] for t, w, c in rows]
+                                    for era, rows in self.check_imports.items()}
+        return out
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> CodeScan:
+        table = data.get("check_imports")
         return CodeScan(origin=str(data["origin"]), files=tuple(str(f) for f in data["files"]),
                         imports=tuple(ImportSite.from_dict(i) for i in data["imports"]),
                         unreadable=tuple(str(u) for u in data.get("unreadable", ())),
-                        classes=tuple(ClassUse.from_dict(c) for c in data.get("classes", ())))
+                        classes=tuple(ClassUse.from_dict(c) for c in data.get("classes", ())),
+                        check_imports=None if table is None else {
+                            str(era): tuple((str(t), str(w), tuple(str(x) for x in c))
+                                            for t, w, c in rows)
+                            for era, rows in table.items()})
 
 
 def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = "") -> CodeScan:
@@ -85,6 +105,7 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
     sites: list[ImportSite] = []
     unreadable: list[str] = []
     budget = MAX_TOTAL_BYTES
+    tables: dict[str, list[Any]] = {}
     classes: list[ClassUse] = []
     for label in labels:
         path = root / label
@@ -108,14 +129,57 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
         try:
             found = [site for node, guard in _walk(tree, "")
                      for site in _sites(node, guard, label, here, is_package, local_tops)]
+            if any("*" in site.names for site in found):
+                free = free_names(tree)
+                found = [replace(site, star_uses=free) if "*" in site.names else site
+                         for site in found]
             uses = classes_of(tree, label)
+            if origin == REMOTE_CODE:
+                _add_demands(tables, path, tree, label)
         except RecursionError:  # a pathological expression in a signature or an import
             unreadable.append(f"{label}: nested too deeply to read")
             continue
         sites.extend(found)
         classes.extend(uses)
     return CodeScan(origin=origin, files=tuple(labels), imports=tuple(sites),
-                    unreadable=tuple(unreadable), classes=tuple(classes))
+                    unreadable=tuple(unreadable), classes=tuple(classes),
+                    check_imports={e: tuple(r) for e, r in tables.items() if None not in r}
+                    if origin == REMOTE_CODE else None)
+
+
+def _add_demands(tables: dict[str, list[Any]], path: Path, tree: ast.AST, label: str) -> None:
+    """What each transformers era's check_imports lists for this remote-code file."""
+    from vlmdoctor.modelcode.checkimports import ERAS, demands
+
+    try:
+        found = demands(path.read_bytes().decode("utf-8", "replace"), tree, label)
+    except OSError:
+        found = {}
+    for era in ERAS:  # an era not told for one file is not told for the scan
+        if era not in found:
+            tables[era] = [None]
+        elif None not in tables.setdefault(era, []):
+            tables[era].extend(found[era])
+
+
+def free_names(tree: ast.Module) -> tuple[str, ...]:
+    """Names the file reads but binds nowhere (nor are builtins): what star imports give."""
+    read: set[str] = set()
+    bound: set[str] = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return tuple(sorted(read - bound))
 
 
 def _label(root: Path, file: Path) -> str:

@@ -12,14 +12,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.exitstatus import signal_name
+from vlmdoctor.probe.frames import MODEL, PREFIXES, PROBE, TRANSFORMERS
 from vlmdoctor.probe.model import STEP_STATUSES, ProbeError, ProbeResult, ProbeStep
-from vlmdoctor.probe.protocol import IN_MODEL_CODE
 from vlmdoctor.probe.signatures import classify
 
 if TYPE_CHECKING:
     from vlmdoctor.probe.model import ProbeRequest
 
 _TAIL_LINES = 20
+# An error no signature knows, by who raised it (see ``frames``).
+_UNCLASSIFIED = {MODEL: "model-code", TRANSFORMERS: "transformers-code", PROBE: "probe-fault"}
+
+
+def _step_failure(steps: list[ProbeStep]) -> ProbeError:
+    """A step failed but the result carries no error: the step's own detail is the cause."""
+    bad = next((s for s in reversed(steps) if s.status not in ("passed", "skipped")), None)
+    if bad is None:
+        return ProbeError("failed", "a step failed without saying why")
+    return ProbeError("failed", f"step '{bad.name}' {bad.status}: {bad.detail or 'no detail'}")
 
 
 @dataclass(frozen=True)
@@ -123,9 +133,10 @@ def assemble(outcome: ChildOutcome, request: ProbeRequest) -> ProbeResult:
     if err is not None:
         text = "\n".join([err["message"], *[str(w) for w in err.get("warnings") or []]])
         kind, frame = classify(text).kind, err.get("frame")
-        if isinstance(frame, str) and frame:
-            kind = "model-code" if kind == "failed" else kind
-            error = ProbeError(kind, f"{err['message']}\n{IN_MODEL_CODE}{frame}")
+        owner = err.get("frame_owner", MODEL)  # a child before frame owners: the model's
+        if isinstance(frame, str) and frame and owner in _UNCLASSIFIED:
+            kind = _UNCLASSIFIED[owner] if kind == "failed" else kind
+            error = ProbeError(kind, f"{err['message']}\n{PREFIXES[owner]}{frame}")
         else:
             error = ProbeError(kind, err["message"])
         evidence.update(step=err.get("step"), error_type=err.get("type"),
@@ -140,5 +151,5 @@ def assemble(outcome: ChildOutcome, request: ProbeRequest) -> ProbeResult:
         generated_tokens=result["generated_tokens"],
         tokens_per_second=result.get("tokens_per_second"),
         peak_memory_bytes={int(k): v for k, v in result["peak_memory_bytes"].items()},
-        error=error if error is not None or not failed else ProbeError("failed", "a step failed"),
+        error=error if error is not None or not failed else _step_failure(steps),
         evidence=evidence)

@@ -17,10 +17,10 @@ import traceback
 import warnings
 from typing import Any, Callable
 
-from vlmdoctor.probe import generate, ladder, local
+from vlmdoctor.probe import consent, generate, ladder, local
 from vlmdoctor.probe import protocol as p
-from vlmdoctor.probe.context import Context
-from vlmdoctor.probe.frames import model_frame
+from vlmdoctor.probe.context import CheckFailed, Context
+from vlmdoctor.probe.frames import PROBE, classify_file, failure_frame
 from vlmdoctor.procgroup import watch_parent
 from vlmdoctor.redact import clip
 
@@ -70,7 +70,35 @@ def _text(value: object) -> str:
 
 
 def _code_files(ctx: Context) -> frozenset[str]:
-    return local.code_files(ctx.model_path) if ctx.model_path else frozenset()
+    where = ctx.model_path or ctx.weights
+    return local.code_files(where) if where else frozenset()
+
+
+def _blame(exc: BaseException, ctx: Context) -> tuple[str, str] | None:
+    """Who raised ``exc`` (see ``frames``). The probe is to blame only for an exception its
+    own code raised itself: not a check that did not hold (``CheckFailed``: the check's
+    message is the cause), not what torch raised when a rung called it, not a test's
+    injected failure."""
+    found = failure_frame(exc.__traceback__, _code_files(ctx))
+    if found is None or found[0] != PROBE:
+        return found
+    last = traceback.extract_tb(exc.__traceback__)[-1]
+    raised_here = classify_file(last.filename, frozenset()) is not None
+    if isinstance(exc, CheckFailed) or not raised_here or last.name == "_inject":
+        return None
+    return found
+
+
+def _cause(exc: BaseException, frame: tuple[str, str] | None) -> str:
+    """``Type: message``; an exception without a message is named with where it was raised
+    (the traceback's last frame), so no failure goes without a cause."""
+    text = str(exc).strip()
+    if text:
+        return f"{type(exc).__name__}: {text}"
+    last = traceback.extract_tb(exc.__traceback__)[-1:] or None
+    where = frame[1] if frame else (f"{os.path.basename(last[0].filename)}:{last[0].lineno} "
+                                    f"in {last[0].name}" if last else "an unknown place")
+    return f"{type(exc).__name__} (no message) raised at {where}"
 
 
 def _run(name: str, rung: Callable[[Context], str], ctx: Context) -> dict[str, Any] | None:
@@ -86,12 +114,12 @@ def _run(name: str, rung: Callable[[Context], str], ctx: Context) -> dict[str, A
         except ladder.Skip as skip:
             status, detail, error = "skipped", str(skip), None
         except Exception as exc:  # every failure is data for the parent
-            status, detail = "failed", f"{type(exc).__name__}: {exc}"
+            found = _blame(exc, ctx)
+            status, detail = "failed", _cause(exc, found)
             error = {"type": type(exc).__name__, "message": _text(detail),
                      "traceback": _text("".join(traceback.format_exc(limit=8)))}
-            frame = model_frame(exc.__traceback__, _code_files(ctx))
-            if frame is not None:
-                error["frame"] = _text(frame)
+            if found is not None:
+                error["frame_owner"], error["frame"] = found[0], _text(found[1])
     notes = sorted({str(w.message).splitlines()[0] for w in caught
                     if issubclass(w.category, UserWarning)})
     if error is not None:
@@ -114,6 +142,19 @@ def _torch_build(ctx: Context) -> dict[str, Any] | None:
                 "arch_list": [str(a) for a in ctx.torch.cuda.get_arch_list()]}
     except Exception:  # a broken CUDA setup must not cost the result line
         return None
+
+
+def _importer(trusted: bool) -> Callable[[Context], str]:
+    """The import rung; without the user's consent it also disarms transformers'
+    dynamic-module loaders before any rung can reach a model directory."""
+
+    def rung(ctx: Context) -> str:
+        detail = ladder.import_libraries(ctx)
+        if not trusted:
+            consent.guard()
+        return detail
+
+    return rung
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     last = ((p.STEP_WEIGHTS, generate.real_weights) if args.weights else
             (p.STEP_LOCAL, local.local_model) if args.model_path else
             (p.STEP_TINY, generate.tiny_vlm))
-    rungs = [(p.STEP_IMPORT, ladder.import_libraries), (p.STEP_CUDA, ladder.cuda_init),
+    rungs = [(p.STEP_IMPORT, _importer(args.trust_remote_code)), (p.STEP_CUDA, ladder.cuda_init),
              (p.STEP_MATMUL, ladder.matmul), (p.STEP_ATTENTION, ladder.attention),
              (p.STEP_P2P, ladder.peer_copy), last]
     error = None

@@ -5,12 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from vlmdoctor.probe.model import ProbeResult
-from vlmdoctor.probe.protocol import IN_MODEL_CODE, META_ONLY, NO_GPU, STEP_CUDA, STEP_LOCAL
+from vlmdoctor.probe.protocol import (
+    IN_MODEL_CODE,
+    IN_PROBE,
+    IN_TRANSFORMERS,
+    META_ONLY,
+    NO_GPU,
+    REMOTE_NOT_RUN,
+    STEP_CUDA,
+    STEP_LOCAL,
+    STEP_WEIGHTS,
+    TRUST_FLAG,
+)
 from vlmdoctor.probe.signatures import outcomes, signature_for
 from vlmdoctor.redact import clip
 from vlmdoctor.report import Finding
 
 _MAX_LINE = 300
+_WHOSE = ((IN_MODEL_CODE, "In the model's code"), (IN_TRANSFORMERS, "In transformers' code"),
+          (IN_PROBE, "In vlmdoctor's probe code"))
 
 
 def _first_line(text: str) -> str:
@@ -25,9 +38,11 @@ def _failure(result: ProbeResult) -> Finding:
     verb = "timed out" if result.status == "timeout" else "failed"
     found = _first_line(result.error.message).rstrip(".")
     lead = f"Probe step '{step}' {verb}: {found}." if step else f"The probe {verb}: {found}."
-    frame = next((x for x in result.error.message.splitlines() if x.startswith(IN_MODEL_CODE)), "")
-    if frame:
-        lead += f" In the model's code at {_first_line(frame[len(IN_MODEL_CODE):])}."
+    for prefix, whose in _WHOSE:
+        frame = next((x for x in result.error.message.splitlines() if x.startswith(prefix)), "")
+        if frame:
+            lead += f" {whose} at {_first_line(frame[len(prefix):])}."
+            break
     evidence: dict[str, Any] = {"probe.status": result.status, "probe.step": step,
                                 "probe.error": clip(result.error.message, 2000)}
     for key in ("returncode", "stderr_tail"):
@@ -36,6 +51,23 @@ def _failure(result: ProbeResult) -> Finding:
     return Finding(id=f"probe-{result.error.kind}", severity=sig.severity, title=sig.title,
                    message=f"{lead} {sig.why}", fix=sig.fix, references=sig.references,
                    evidence={k: v for k, v in evidence.items() if v is not None})
+
+
+def _not_run(step: str, detail: str) -> Finding:
+    """The probe refused the model's own code: what was not run, what ran, the flag."""
+    sig = outcomes()["remote-code-not-run"]
+    head, _, instead = detail.partition("; ran instead: ")
+    files = head[len(REMOTE_NOT_RUN) + 2:].split(" not imported", 1)[0]
+    ran = (f" Ran instead: {_first_line(instead)}." if instead else
+           " Nothing stood in for it.")
+    weights = " The weights were not loaded." if "weights not loaded" in head else ""
+    message = (f"Probe step '{step}' did not import or run the model's own code ({files}): "
+               f"{TRUST_FLAG} was not given. Not exercised: the model's own configuration "
+               f"and modeling classes (build, load, forward, generate).{weights}{ran} "
+               f"Pass {TRUST_FLAG} to run that code, only if you trust it. {sig.why}")
+    return Finding(id="probe-remote-code-not-run", severity=sig.severity, title=sig.title,
+                   message=message, fix=sig.fix, references=sig.references,
+                   evidence={"probe.step": step, "probe.flag": TRUST_FLAG})
 
 
 def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
@@ -57,6 +89,10 @@ def probe_findings(result: ProbeResult) -> tuple[Finding, ...]:
                            message=f"{sig.why} Step detail: {_first_line(local.detail)}",
                            fix=sig.fix, references=sig.references,
                            evidence={"probe.step": STEP_LOCAL}))
+    refused = next((s for s in result.steps if s.name in (STEP_LOCAL, STEP_WEIGHTS)
+                    and s.detail.startswith(REMOTE_NOT_RUN)), None)
+    if refused is not None:
+        out.append(_not_run(refused.name, refused.detail))
     cuda = next((s for s in result.steps if s.name == STEP_CUDA), None)
     if (result.device == "cpu" and cuda is not None and cuda.status == "skipped"
             and cuda.detail.startswith(NO_GPU)):  # auto fell back to CPU (read from the data,

@@ -148,10 +148,24 @@ def _planned(ctx: Context, loader: Any, config: Any) -> Any:
 
 
 def real_weights(ctx: Context) -> str:
+    from vlmdoctor.probe import consent, local
+
     torch, tf = ctx.torch, ctx.transformers
     path = str(ctx.weights)
     common: dict[str, Any] = {"local_files_only": True, "trust_remote_code": ctx.trust_remote_code}
-    config = tf.AutoConfig.from_pretrained(path, **common)
+    raw = local.raw_config(path)
+    refused = ""
+    if consent.has_remote_code(raw) and not ctx.trust_remote_code:
+        # the directory's code is not run: transformers' own class loads the weights, or
+        # (none for this model_type) the architecture's tiny stand-in runs instead
+        refused = consent.refused_note(sorted(local.code_files(path)))
+        config = consent.native_config(tf, raw)
+        if config is None:
+            return f"{refused}; weights not loaded; ran instead: {tiny_vlm(ctx)}"
+        common["config"] = config
+        refused += "; ran instead: "
+    else:
+        config = tf.AutoConfig.from_pretrained(path, **common)
     auto_map = getattr(config, "auto_map", None) or {}
     names = ("AutoModelForImageTextToText", "AutoModelForVision2Seq", "AutoModelForCausalLM")
     loader = next((getattr(tf, n) for n in names if hasattr(tf, n) and (
@@ -171,5 +185,5 @@ def real_weights(ctx: Context) -> str:
     device = f"cuda:{first}" if isinstance(first, int) else "cpu"
     ids = torch.tensor([[tiny.BOS, 5, 6, 7, 8]], device=device)
     generated = _generate(ctx, model, {"input_ids": ids, "attention_mask": torch.ones_like(ids)})
-    return (f"{type(model).__name__} from {path} ({ctx.dtype}, {_where(where)}); "
+    return (f"{refused}{type(model).__name__} from {path} ({ctx.dtype}, {_where(where)}); "
             f"loaded in {load_seconds:.2f} s; text-only prompt; {generated}")

@@ -1,10 +1,12 @@
 """The last rung for a local model: its own architecture, from its own files, at toy size.
 
 Runs in the child. The model's ``config.json`` is read with ``AutoConfig`` from the local
-directory only (``local_files_only``; ``trust_remote_code`` only when the directory's own
-``auto_map`` names its own files), shrunk by ``shrink``, built with the model's own class
-and random weights, then saved, loaded back with a device map and run with ``generate``
-by the same code as the tiny stand-ins. Known architectures get an image prompt (their
+directory only (``local_files_only``), shrunk by ``shrink``, built with the model's own
+class and random weights, then saved, loaded back with a device map and run with
+``generate`` by the same code as the tiny stand-ins. The directory's own Python (an
+``auto_map``) runs only with the user's ``--trust-remote-code`` and only from the directory
+itself; without it (see ``consent``) transformers' own class for the ``model_type`` stands
+in, or the tiny stand-in of the architecture, and the detail says what was not run. Known architectures get an image prompt (their
 image geometry comes from the matching tiny recipe); others get a text-only prompt.
 
 When the toy-size build fails, the model is built at full size on the meta device (its
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
-from vlmdoctor.probe import generate, shrink, tiny
+from vlmdoctor.probe import consent, generate, shrink, tiny
 from vlmdoctor.probe.context import CheckFailed, Context
 from vlmdoctor.probe.frames import model_frame
 from vlmdoctor.probe.protocol import META_ONLY
@@ -40,7 +43,7 @@ def code_files(path: str) -> frozenset[str]:
         return frozenset()
 
 
-def _raw_config(path: str) -> dict[str, Any]:
+def raw_config(path: str) -> dict[str, Any]:
     with open(os.path.join(path, "config.json"), encoding="utf-8") as handle:
         raw = json.load(handle)
     if not isinstance(raw, dict):
@@ -50,9 +53,8 @@ def _raw_config(path: str) -> dict[str, Any]:
 
 def _remote(raw: dict[str, Any]) -> bool:
     """Whether the config names remote code; only the directory's own files are allowed."""
-    auto_map = raw.get("auto_map") or {}
-    refs = [r for v in auto_map.values() for r in (v if isinstance(v, list) else [v]) if r]
-    foreign = [r for r in refs if "--" in str(r)]
+    refs = consent.remote_refs(raw)
+    foreign = [r for r in refs if "--" in r]
     if foreign:
         raise CheckFailed(f"auto_map points at code in another repository ({foreign[0]}); "
                           "the probe runs only the model directory's own code")
@@ -69,7 +71,7 @@ def _model_class(tf: Any, config: Any, path: str, remote: bool) -> Any:
             raise CheckFailed(f"auto_map has no model class ({', '.join(_LOADERS)})")
         return get_class_from_dynamic_module(auto_map[key], path, local_files_only=True)
     for name in getattr(config, "architectures", None) or ():
-        if hasattr(tf, name):
+        if isinstance(name, str) and isinstance(getattr(tf, name, None), type):
             return getattr(tf, name)
     for name in _LOADERS:
         mapping = getattr(getattr(tf, name, None), "_model_mapping", None)
@@ -78,6 +80,18 @@ def _model_class(tf: Any, config: Any, path: str, remote: bool) -> Any:
     raise CheckFailed(f"no transformers class builds model_type "
                       f"{getattr(config, 'model_type', '?')!r} (architectures "
                       f"{getattr(config, 'architectures', None)})")
+
+
+def _rope_defaults(model_class: Any) -> dict[str, Any]:
+    """What the model's modeling file assumes for rope settings a config leaves out (read
+    as text from the already imported module's file)."""
+    module = sys.modules.get(str(getattr(model_class, "__module__", "")))
+    path = getattr(module, "__file__", None)
+    try:
+        with open(str(path), encoding="utf-8") as handle:
+            return shrink.rope_defaults_in(handle.read(8 << 20))
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def _text_prompt(torch: Any, device: Any, dtype: Any) -> dict[str, Any]:
@@ -106,16 +120,34 @@ def _meta_only(ctx: Context, model_class: Any, config: Any, why: BaseException) 
 
 def local_model(ctx: Context) -> str:
     tf, path = ctx.transformers, str(ctx.model_path)
-    raw = _raw_config(path)
+    raw = raw_config(path)
+    if consent.has_remote_code(raw) and not ctx.trust_remote_code:
+        return _without_code(ctx, raw)
     remote = _remote(raw)
-    config = tf.AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=remote)
-    model_class = _model_class(tf, config, path, remote)
+    config = tf.AutoConfig.from_pretrained(path, local_files_only=True,
+                                           trust_remote_code=remote and ctx.trust_remote_code)
+    return _toy(ctx, config, _model_class(tf, config, path, remote), remote)
+
+
+def _without_code(ctx: Context, raw: dict[str, Any]) -> str:
+    """The model names its own code and the user did not trust it: build transformers'
+    class for its model_type when there is one, else the architecture's tiny stand-in."""
+    refused = consent.refused_note(sorted(code_files(str(ctx.model_path))))
+    config = consent.native_config(ctx.transformers, raw)
+    if config is None:
+        return f"{refused}; ran instead: {generate.tiny_vlm(ctx)}"
+    model_class = _model_class(ctx.transformers, config, str(ctx.model_path), False)
+    return f"{refused}; ran instead: {_toy(ctx, config, model_class, False)}"
+
+
+def _toy(ctx: Context, config: Any, model_class: Any, remote: bool) -> str:
+    tf = ctx.transformers
     layers = max(2, len(ctx.gpus))
     model_type = str(getattr(config, "model_type", "?"))
     recipe = (tiny.BUILDERS[model_type](tf, layers) if not remote and model_type in tiny.BUILDERS
               and hasattr(tf, tiny.CLASSES[model_type]) else None)
     try:
-        small, changed = shrink.shrink(config.to_dict(), layers)
+        small, changed = shrink.shrink(config.to_dict(), layers, _rope_defaults(model_class))
         if recipe is not None:
             shrink.overlay(small, recipe[0].to_dict(), GEOMETRY)
         ctx.torch.manual_seed(0)

@@ -31,6 +31,10 @@ LADDER = (STEP_IMPORT, STEP_CUDA, STEP_MATMUL, STEP_ATTENTION, STEP_P2P, STEP_TI
 NO_GPU = "no CUDA GPU"  # how a cuda-init step skipped for want of a GPU starts its detail
 META_ONLY = "meta device only"  # how a local-model step that only ran __init__ starts
 IN_MODEL_CODE = "in the model's code: "  # starts the error line quoting the model's frame
+IN_TRANSFORMERS = "in transformers: "  # the innermost frame is transformers' shared code
+IN_PROBE = "in the probe: "  # the innermost frame is vlmdoctor's own probe code
+REMOTE_NOT_RUN = "remote code not run"  # how a rung that refused the model's code starts
+TRUST_FLAG = "--trust-remote-code"
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("bf16", "fp16", "fp32")
 

@@ -48,7 +48,10 @@ def torch_importable(python: str = sys.executable) -> bool:
     if python == sys.executable:
         return importlib.util.find_spec("torch") is not None
     try:
-        done = subprocess.run([python, "-c", "import importlib.util as u, sys; "
+        # the working directory (maybe a downloaded model's) leaves sys.path before any
+        # import that could be shadowed from it
+        done = subprocess.run([python, "-c", "import sys; sys.path[:] = [p for p in sys.path "
+                               "if p not in ('', '.')]; import importlib.util as u; "
                                "sys.exit(0 if u.find_spec('torch') else 1)"],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, timeout=10, check=False)

@@ -14,8 +14,14 @@ rules are generic, by key name, and keep the constraints model code relies on:
   ``deepstack_visual_indexes`` …) are mapped into the new range;
 - the vocabulary becomes ``VOCAB`` and every special token id is remapped into it (bos 1,
   eos 2, pad 0, image 1000, video 1001, vision start/end 1002/1003, others from 1004);
-- rope sections (``mrope_section``) are rescaled to the new head_dim and per-frequency
-  lists cut to it; images shrink to 4x4 patches; experts to at most 4;
+- per-head parts (``rotary_dim``, MLA's ``qk_rope_head_dim`` …) keep their share of the
+  head_dim;
+- rope sections (``mrope_section``) are rescaled in proportion to the head_dim (so they
+  still add up to the rotary half-width, whatever ``partial_rotary_factor`` is and wherever
+  it is kept) and per-frequency lists cut to it; sections a text config leaves to the
+  modeling code's default (``rope_defaults``, read from transformers' source by the child:
+  GLM-4.1V's ``rope_parameters.get("mrope_section", [8, 12, 12])``) are written out first,
+  so they are rescaled too; images shrink to 4x4 patches; experts to at most 4;
 - a ``quantization_config`` is dropped (random toy weights are not quantized).
 """
 
@@ -39,6 +45,7 @@ _HEADS = {"num_attention_heads", "num_heads", "n_head", "n_heads", "attention_he
 _KV_HEADS = {"num_key_value_heads", "n_kv_heads", "num_kv_heads", "multi_query_group_num",
              "n_head_kv"}
 _HEAD_DIMS = {"head_dim", "kv_channels", "attention_head_dim", "d_kv"}
+_HEAD_PARTS = {"rotary_dim", "rope_dim", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"}
 _LAYERS = {"num_hidden_layers", "num_layers", "n_layer", "n_layers", "depth",
            "num_decoder_layers", "encoder_layers", "decoder_layers", "num_encoder_layers"}
 _EXPERTS = {"num_experts": 4, "num_local_experts": 4, "n_routed_experts": 4,
@@ -93,9 +100,13 @@ def _reindex(value: Any, old: int, new: int) -> Any:
     return value
 
 
+_VISION = re.compile(r"vision|visual|vit|image|audio")
+
+
 class _Shrinker:
-    def __init__(self, layers: int) -> None:
+    def __init__(self, layers: int, rope_defaults: dict[str, Any] | None = None) -> None:
         self.layers = layers
+        self.rope_defaults = rope_defaults or {}
         self.tokens: dict[int, int] = {}
         self.next_token = 1004
         self.changed = 0
@@ -117,22 +128,29 @@ class _Shrinker:
         if cfg.get(key) != value:
             cfg[key], self.changed = value, self.changed + 1
 
-    def config(self, cfg: dict[str, Any], outer_layers: tuple[int, int] | None) -> None:
+    def config(self, cfg: dict[str, Any], outer_layers: tuple[int, int] | None,
+               name: str = "") -> None:
         old_layers = _layer_count(cfg)
         span = (old_layers, min(old_layers, self.layers)) if old_layers else outer_layers
         heads = next((cfg[k] for k in _HEADS if _int(cfg.get(k)) and cfg[k] > 0), None)
         new_heads = min(heads, HEADS) if heads else HEADS
         head_dim = WIDTH // new_heads
-        old_head_dim = next((cfg[k] for k in _HEAD_DIMS if _int(cfg.get(k))), None)
+        hidden = next((cfg[k] for k in ("hidden_size", "n_embd", "d_model", "embed_dim", "dim")
+                       if _int(cfg.get(k))), None)
+        old_head_dim = next((cfg[k] for k in _HEAD_DIMS if _int(cfg.get(k))), None) or (
+            hidden // heads if _int(hidden) and heads else 0)  # read before widths shrink
         for key, value in list(cfg.items()):
             if _is_config(key, value):
-                self.config(value, span)
+                self.config(value, span, key)
             elif key == "quantization_config":
                 del cfg[key]
                 self.changed += 1
             elif key in ("rope_scaling", "rope_parameters") and isinstance(value, dict):
-                self.rope(value, old_head_dim or (cfg.get("hidden_size", 0) // (heads or 1)),
-                          head_dim)
+                if not _VISION.search(name):  # the text model's implicit sections
+                    for default, given in self.rope_defaults.items():
+                        if default not in value:
+                            self.set(value, default, copy.deepcopy(given))
+                self.rope(value, old_head_dim, head_dim)
             elif _TOKEN.search(key):
                 self.set(cfg, key, self.token(key, value))
             elif not (_int(value) or isinstance(value, list)):
@@ -149,6 +167,10 @@ class _Shrinker:
                          1 if value == 1 or new_heads % 2 else 2)
             elif key in _HEAD_DIMS and _int(value):
                 self.set(cfg, key, head_dim)
+            elif key in _HEAD_PARTS and _int(value) and value > 0 and old_head_dim:
+                # a part of each head (rotary width, MLA's rope/nope/value widths): the
+                # same share of the new head_dim, even, as rotary code pairs channels
+                self.set(cfg, key, max(2, value * head_dim // old_head_dim // 2 * 2))
             elif key == "vocab_size" and _int(value) and value > VOCAB:
                 self.set(cfg, key, VOCAB)
             elif key == "max_position_embeddings" and _int(value):
@@ -182,8 +204,11 @@ class _Shrinker:
         sections = rope.get("mrope_section")
         if isinstance(sections, list) and sections and all(_int(s) for s in sections):
             total = sum(sections)
-            scaled = [max(1, s * half // total) for s in sections]
-            scaled[-1] += half - sum(scaled)
+            # in proportion: at full size the sections add up to the rotary half-width
+            target = (max(len(sections), total * head_dim // old_head_dim)
+                      if old_head_dim > 0 and total > 0 else half)
+            scaled = [max(1, s * target // max(total, 1)) for s in sections]
+            scaled[-1] += target - sum(scaled)
             self.set(rope, "mrope_section", scaled)
         for key, value in list(rope.items()):
             if (isinstance(value, list) and old_head_dim and len(value) == old_head_dim // 2
@@ -191,12 +216,29 @@ class _Shrinker:
                 self.set(rope, key, value[:half])
 
 
-def shrink(config: dict[str, Any], layers: int = 2) -> tuple[dict[str, Any], int]:
-    """(a toy-size copy of ``config``, how many values were changed)."""
+def shrink(config: dict[str, Any], layers: int = 2,
+           rope_defaults: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
+    """(a toy-size copy of ``config``, how many values were changed). ``rope_defaults``:
+    rope settings the modeling code assumes when the text config's rope dict leaves them
+    out (see ``rope_defaults_in``)."""
     out = copy.deepcopy(config)
-    shrinker = _Shrinker(layers)
+    shrinker = _Shrinker(layers, rope_defaults)
     shrinker.config(out, None)
     return out, shrinker.changed
+
+
+_IMPLICIT = re.compile(r"""\.get\(\s*["'](mrope_section)["']\s*,\s*(\[[\d,\s]+\])\s*\)""")
+
+
+def rope_defaults_in(source: str) -> dict[str, Any]:
+    """The rope settings a modeling file falls back to when the config leaves them out:
+    ``config.rope_parameters.get("mrope_section", [8, 12, 12])`` -> that default. The file
+    is read as text (it is transformers' own, or code already trusted and imported)."""
+    found = _IMPLICIT.search(source)
+    if found is None:
+        return {}
+    values = [int(v) for v in found.group(2).strip("[] \n").split(",") if v.strip()]
+    return {found.group(1): values} if values else {}
 
 
 def overlay(target: dict[str, Any], recipe: dict[str, Any], keys: frozenset[str]) -> None:
