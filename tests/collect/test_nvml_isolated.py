@@ -309,3 +309,18 @@ def test_a_pending_row_remapping_warns_and_the_gpu_stays_usable(fake_nvml: Path)
              if f["id"].startswith("gpu-")]
     assert found == [("gpu-reset-pending", "warning",
                       f"GPU 0 (NVIDIA A100-SXM4-80GB) needs a reset: {pending}")]
+
+
+@pytest.mark.parametrize(("returncode", "how"), [
+    (0, "stopped the reader (exit status 0)"),   # a clean exit is never a signal
+    (3, "stopped the reader (exit status 3)"),
+    (-11, "crashed (SIGSEGV)"),
+    (-6, "crashed (SIGABRT)"),
+])
+def test_how_the_reader_ended_is_said_right(returncode: int, how: str) -> None:
+    from vlmdoctor.collect.nvml_isolated import interpret
+
+    text = '{"step": "reading gpus"}\n{"value": "driver_version", "data": "550.54.14"}\n'
+    inventory = interpret(text, returncode, False, 10.0)
+    assert inventory.unavailable == {
+        "gpus": f"the NVIDIA driver library {how} during reading gpus"}
