@@ -1,6 +1,7 @@
 """The process entry point: signal handling first, before anything slow is imported.
 
-Ctrl-C (SIGINT) and SIGTERM become ``KeyboardInterrupt`` from the first instruction on,
+Ctrl-C (SIGINT), SIGTERM, SIGHUP (the terminal went away) and SIGQUIT become
+``KeyboardInterrupt`` from the first instruction on,
 so every ``finally`` runs (the probe's process group is killed and its temporary
 directory removed) and the exit is 130 with one line, never a traceback.
 """
@@ -12,6 +13,7 @@ import signal
 import sys
 from types import FrameType
 
+HANDLED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 EXIT_INTERRUPTED = 130  # vlmdoctor.errors.EXIT_INTERRUPTED, not imported: keep this first
 
 
@@ -20,9 +22,10 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def install_signal_handlers() -> None:
-    """SIGINT and SIGTERM raise KeyboardInterrupt, unless the parent chose to ignore them
-    (``nohup``, a background job of a script): that choice is kept."""
-    for name in ("SIGINT", "SIGTERM"):
+    """These signals raise KeyboardInterrupt, unless the parent chose to ignore them
+    (``nohup``, a background job of a script): that choice is kept. SIGKILL cannot be
+    caught: every child watches its parent instead (vlmdoctor.procgroup.watch_parent)."""
+    for name in HANDLED:
         number = getattr(signal, name, None)
         if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
             signal.signal(number, _terminate)

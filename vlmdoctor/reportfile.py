@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_json_file
 from vlmdoctor.record import record
 from vlmdoctor.snapshot import Snapshot
+
+MAX_REPORT_BYTES = 256 << 20
 
 
 @record
@@ -25,26 +26,9 @@ class SavedEnvironment:
 def read_saved(path: str) -> SavedEnvironment:
     shown = path
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data: Any = read_json_file(path, shown, MAX_REPORT_BYTES, "vlmdoctor report")
     except FileNotFoundError:
         raise InputError(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{shown}: is a directory, not a report file") from None
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{shown}: not UTF-8 text (expected a vlmdoctor JSON report)") from None
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{shown}: malformed JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise InputError(f"{shown}: malformed JSON: nested too deeply "
-                         "(a vlmdoctor report is a few levels deep)") from None
-    except ValueError as exc:  # e.g. an integer with more than 4300 digits
-        raise InputError(f"{shown}: malformed JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"{shown}: expected a JSON object (a vlmdoctor report or snapshot)")
     if "environment" in data:

@@ -16,6 +16,9 @@ from vlmdoctor.record import field, fields, record
 SCHEMA_VERSION = 1
 MAX_INT = 2**53  # JSON numbers beyond this are not exact in most readers
 MAX_GPU_INDEX = 4095
+MAX_VERSION = 256  # longer is no version (and a 5,000-digit one breaks int(), so Version())
+VERSION_FIELDS = frozenset({"driver.version", "driver.cuda", "torch.version", "torch.cuda",
+                            "python.version", "cuda_toolkit.nvcc"})
 _CAPABILITY = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
 SECTIONS = (
     "host", "python", "driver", "gpus", "packages", "torch",
@@ -52,6 +55,12 @@ class Gpu:
     memory_total_mib: int | None = None
     memory_free_mib: int | None = None
     compute_capability: str | None = None
+    # Additive: why NVML says this enumerated GPU cannot be used (lost, an NVML error on
+    # the device, uncorrected ECC errors, pages or rows waiting for a reset). None: healthy.
+    error: str | None = None
+    # Additive: a fault the GPU contains until its next reset (a row remapping pending);
+    # it stays usable, and a reset is due. None: nothing pending.
+    reset_pending: str | None = None
 
 
 @record
@@ -94,6 +103,9 @@ class Snapshot:
     # Additive keys (schema v1 readers ignore them); None: not collected, i.e. unknown.
     requirements: Mapping[str, tuple[str, ...]] | None = None
     extensions: Mapping[str, Mapping[str, Any]] | None = None
+    # GPUs the driver enumerates but that cannot be used (each with ``error``); written into
+    # the JSON ``gpus`` list with their ``error``, so ``gpus`` here holds the usable ones.
+    failed_gpus: tuple[Gpu, ...] = ()
     # Per installed package that requires transformers: the transformers/torch names that
     # ``import PKG`` needs (collect/ecosystem.py).
     ecosystem: Mapping[str, Mapping[str, Any]] | None = None
@@ -104,7 +116,8 @@ class Snapshot:
             "host": _obj(self.host),
             "python": _obj(self.python),
             "driver": _obj(self.driver),
-            "gpus": [_obj(g) for g in self.gpus],
+            "gpus": [_gpu_obj(g) for g in sorted((*self.gpus, *self.failed_gpus),
+                                                 key=lambda g: g.index)],
             "packages": dict(sorted(self.packages.items())),
             "torch": _obj(self.torch),
             "cuda_toolkit": _obj(self.cuda_toolkit),
@@ -139,13 +152,14 @@ class Snapshot:
             )
         reader = _Reader(source)
         unknown = frozenset(name for name in SECTIONS if name not in data)
-        gpus_raw = reader.list_of(data, "gpus", dict)
+        gpus = [reader.gpu(g, i) for i, g in enumerate(reader.list_of(data, "gpus", dict))]
         return cls(
             collected_at=reader.opt_str(data, "collected_at"),
             host=reader.record(data, "host", Host),
             python=reader.record(data, "python", PythonInfo),
             driver=reader.record(data, "driver", Driver),
-            gpus=tuple(reader.gpu(g, i) for i, g in enumerate(gpus_raw)),
+            gpus=tuple(g for g in gpus if g.error is None),
+            failed_gpus=tuple(g for g in gpus if g.error is not None),
             packages=reader.str_map(data, "packages"),
             torch=reader.record(data, "torch", TorchBuild),
             cuda_toolkit=reader.record(data, "cuda_toolkit", CudaToolkit),
@@ -173,6 +187,15 @@ def _plain_number(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return -MAX_INT <= value <= MAX_INT  # false for NaN too
+
+
+def _gpu_obj(gpu: Gpu) -> dict[str, Any]:
+    """A GPU as JSON; ``error`` and ``reset_pending`` only where set (additive keys)."""
+    out: dict[str, Any] = _obj(gpu)
+    for key in ("error", "reset_pending"):
+        if out[key] is None:
+            del out[key]
+    return out
 
 
 def _obj(value: Any) -> Any:
@@ -220,7 +243,11 @@ class _Reader:
         if not isinstance(value, Mapping):
             raise self.fail(key, "an object or null")
         names = fields(kind)
-        return kind(**{n: self.opt_str(value, n, f"{key}.") for n in names})
+        out = {n: self.opt_str(value, n, f"{key}.") for n in names}
+        for name, text in out.items():
+            if f"{key}.{name}" in VERSION_FIELDS and text is not None and len(text) > MAX_VERSION:
+                raise self.fail(f"{key}.{name}", f"a version of at most {MAX_VERSION} characters")
+        return kind(**out)
 
     def list_of(self, data: Mapping[str, Any], key: str, item: type[Any]) -> list[Any]:
         value = data.get(key)
@@ -240,6 +267,8 @@ class _Reader:
         for k, v in value.items():
             if not isinstance(v, str) and not _plain_number(v):
                 raise self.fail(f"{key}.{k}", "a string")
+            if key == "packages" and len(str(v)) > MAX_VERSION:
+                raise self.fail(f"{key}.{k}", f"a version of at most {MAX_VERSION} characters")
             out[str(k)] = str(v)
         return out
 
@@ -318,6 +347,8 @@ class _Reader:
             memory_total_mib=self.opt_int(raw, "memory_total_mib", prefix),
             memory_free_mib=self.opt_int(raw, "memory_free_mib", prefix),
             compute_capability=self.capability(raw, "compute_capability", prefix),
+            error=self.opt_str(raw, "error", prefix),
+            reset_pending=self.opt_str(raw, "reset_pending", prefix),
         )
 
     def nccl_files(self, data: Mapping[str, Any]) -> dict[str, NcclFile]:

@@ -146,3 +146,69 @@ def test_compare_with_golden_and_bad_input(tmp_path: Any) -> None:
     code, _, err = run("compare", str(tmp_path / "a.json"))
     assert (code, err) == (2, "vlmdoctor: error: compare needs at least two reports "
                               "(files, or --dir with *.json)\n")
+
+
+def test_a_node_with_a_lost_gpu_fails_the_cluster_gate() -> None:
+    """Whatever verdict the node sent, a GPU its NVML cannot use fails the job and names it;
+    the drift count compares usable GPUs."""
+    env = environment("a100-cu124")
+    gpu = env["gpus"][0]
+    lost = environment("a100-cu124", {"gpus": [gpu, {"index": 1, "name": None,
+                                                     "error": "NVML error: GPU is lost"}]})
+    old = environment("a100-cu124", {"unavailable": {"gpus[0]": "NVML error: GPU is lost"}})
+    data = {"layers": [{"name": "store", "status": "ok", "seconds": 0.1, "failed_ranks": []}],
+            "nodes": {"0": _payload("a", 0, env), "1": _payload("b", 1, lost),
+                      "2": _payload("c", 2, old)}, "missing_ranks": []}
+    report = judge(_local(env), LAUNCH, ClusterOptions(), TABLE, environ={}, child=fake(data),
+                   hostname="a")
+    found = [f for f in report.findings if f.id == "cluster-node-gpu-unusable"]
+    assert [(f.severity, f.title) for f in found] == [
+        ("error", "Nodes with GPUs that cannot be used: b: GPU 1; c: GPU 0")]
+    section = report.to_dict()["cluster"]
+    assert section["suspect_nodes"] == ["b", "c"] and report.summary.verdict == "fail"
+    assert "cluster-drift-gpu" not in {f.id for f in report.findings}  # usable: 1 each
+    assert errors(REPORT, report.to_dict()) == []
+
+
+def test_the_local_node_with_a_lost_gpu_fails_itself() -> None:
+    env = environment("a100-cu124", {"gpus": [
+        {"index": 0, "name": "NVIDIA A100-SXM4-80GB", "error": "NVML error: Unknown Error"}]})
+    data = {"layers": [{"name": "store", "status": "ok", "seconds": 0.1, "failed_ranks": []}],
+            "nodes": {"0": _payload("a", 0, env, "fail")}, "missing_ranks": []}
+    local = _local(env)
+    assert [f.title for f in local.findings if f.id == "gpu-unusable"] == [
+        "GPU 0 (NVIDIA A100-SXM4-80GB) cannot be used: NVML error: Unknown Error"]
+    report = judge(local, Launch("env", 0, 1, "10.1.0.1", 29500), ClusterOptions(), TABLE,
+                   environ={}, child=fake(data), hostname="a")
+    assert report.summary.verdict == "fail" and report.to_dict()["cluster"]["local_verdict"] == "fail"
+
+
+def test_a_malformed_peer_payload_names_that_peer() -> None:
+    env = environment("a100-cu124")
+    data = {"layers": [{"name": "store", "status": "ok", "seconds": 0.1, "failed_ranks": []}],
+            "nodes": {"0": _payload("a", 0, env),
+                      "1": {"error": "unreadable payload: ValueError: Exceeds the limit"},
+                      "2": _payload("c", 2, {**env, "gpus": "eight"}),
+                      "3": _payload("d\ud800", 3, env),
+                      "4": ["not", "an", "object"],
+                      "5": _payload("e", 5, {**env, "packages": {"torch": "1" * 5000}})},
+            "missing_ranks": []}
+    report = judge(_local(env), Launch("env", 0, 6, "10.1.0.1", 29500), ClusterOptions(),
+                   TABLE, environ={}, child=fake(data), hostname="a")
+    found = [f for f in report.findings if f.id == "cluster-node-payload-malformed"]
+    assert [f.title for f in found] == [
+        "Rank 1 (rank1) sent a payload this node cannot read",
+        "Rank 2 (c) sent a payload this node cannot read",
+        "Rank 3 (rank3) sent a payload this node cannot read",
+        "Rank 4 (rank4) sent a payload this node cannot read",
+        "Rank 5 (e) sent a payload this node cannot read"]
+    assert "unreadable payload: ValueError" in found[0].message
+    assert "report: environment.gpus: expected a list of objects" in found[1].message
+    assert "host: contains a NUL character or a lone surrogate" in found[2].message
+    assert "environment.packages.torch: expected a version of at most 256" in found[4].message
+    section = report.to_dict()["cluster"]
+    assert section["local_verdict"] == "pass" and "a" not in section["suspect_nodes"]
+    assert section["suspect_nodes"] == ["c", "e", "rank1", "rank3", "rank4"]
+    assert [n["node"] for n in section["nodes"]] == ["a"]
+    assert report.summary.verdict == "fail"
+    json.dumps(report.to_dict()).encode("utf-8")  # printable: no lone surrogate left

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from tests.conftest import snapshot
+from tests.conftest import make_knowledge, snapshot
 from vlmdoctor.collect.extensions import read_extensions
 from vlmdoctor.collect.packages import installed_distributions
 from vlmdoctor.snapshot import Snapshot
@@ -82,3 +83,43 @@ def test_the_additive_keys_are_in_the_snapshot_schema() -> None:
     assert list(validator.iter_errors(snap.to_dict())) == []
     bad = dict(snap.to_dict(), requirements={"vllm": "torch==2.4.0"})
     assert [e.message for e in validator.iter_errors(bad)] == ["'torch==2.4.0' is not of type 'array'"]
+
+
+def _findings(snap: Snapshot) -> list[Any]:
+    from vlmdoctor.collect import Collected
+    from vlmdoctor.doctor import CheckRequest, run_check
+
+    report = run_check(CheckRequest(), make_knowledge(), collect=lambda: Collected(snap, ()),
+                       clock=lambda: "T")
+    return [f for f in report.findings if f.id == "extension-built-for-other-torch"]
+
+
+def test_the_label_in_the_wheel_file_is_evaluated(tmp_path: Path) -> None:
+    """flash-attn renames its release wheels after building: the installed version has no
+    label, the file name pip recorded in direct_url.json has it."""
+    wheel = "flash_attn-2.7.4.post1+cu12torch2.6cxx11abiFALSE-cp311-cp311-linux_x86_64.whl"
+    _dist(tmp_path, "flash_attn-2.7.4.post1.dist-info", {
+        "direct_url.json": json.dumps({"url": f"https://example.org/dl/{wheel}"}),
+        "METADATA": "Metadata-Version: 2.1\nName: flash_attn\nVersion: 2.7.4.post1\n"})
+    extensions = read_extensions(installed_distributions([str(tmp_path)]))
+    assert extensions["flash-attn"] == {"wheel": wheel}
+    snap = snapshot("a100-cu124", {"packages": {"flash-attn": "2.7.4.post1"},
+                                   "extensions": extensions})
+    found = _findings(snap)
+    assert [(f.severity, f.title) for f in found] == [(
+        "error", f"flash-attn 2.7.4.post1 (installed from {wheel}) was built for "
+                 "torch 2.6 (installed: 2.5)")]
+    assert found[0].fix[0].startswith("pip install --no-cache-dir --force-reinstall --no-deps "
+                                      "--no-build-isolation 'flash-attn==2.7.4.post1'")
+    same = snapshot("a100-cu124", {"packages": {"flash-attn": "2.7.4.post1", "torch": "2.6.0+cu124"},
+                                   "torch": {"version": "2.6.0+cu124", "cuda": "12.4"},
+                                   "extensions": {"flash-attn": {"wheel": wheel}}})
+    assert _findings(same) == []
+
+
+def test_a_cuda_label_in_the_wheel_file_is_evaluated() -> None:
+    snap = snapshot("a100-cu124", {"packages": {"vllm": "0.6.1.post1"}, "extensions": {
+        "vllm": {"wheel": "vllm-0.6.1.post1+cu118-cp38-abi3-manylinux1_x86_64.whl"}}})
+    assert [f.title for f in _findings(snap)] == [
+        "vllm 0.6.1.post1 (installed from vllm-0.6.1.post1+cu118-cp38-abi3-manylinux1_x86_64"
+        ".whl) was built for CUDA 11.x (torch has CUDA 12.x)"]

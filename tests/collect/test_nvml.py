@@ -35,8 +35,13 @@ def test_two_gpus() -> None:
 
 def test_error_mid_enumeration_keeps_the_other_gpus() -> None:
     inv = read_inventory(FakeNvml.from_fixture("two-a100", failing_device=0))
-    assert [g.index for g in inv.gpus] == [1]
-    assert inv.unavailable == {"gpus[0]": "NVML error: GPU is lost"}
+    assert [g.index for g in inv.gpus] == [0, 1]
+    assert inv.gpus[0] == Gpu(index=0, error="NVML error: GPU is lost")
+    assert inv.gpus[1].error is None and inv.unavailable == {}
+    collected = collect_snapshot(nvml=FakeNvml.from_fixture("two-a100", failing_device=0),
+                                 environ={}, packages=dict, clock=lambda: "T")
+    assert [g.index for g in collected.snapshot.gpus] == [1]
+    assert collected.snapshot.failed_gpus == (Gpu(index=0, error="NVML error: GPU is lost"),)
 
 
 def test_a_hung_driver_does_not_hang_the_doctor() -> None:

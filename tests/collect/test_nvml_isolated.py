@@ -147,10 +147,11 @@ def test_interpret_keeps_what_was_read_before_a_crash() -> None:
 class FakePynvml:
     """pynvml's surface, raising the real pynvml.NVMLError for chosen calls."""
 
-    def __init__(self, errors: dict[str, int]) -> None:
+    def __init__(self, errors: dict[str, int], health: dict[str, Any] | None = None) -> None:
         import pynvml
 
         self.errors = {name: pynvml.NVMLError(code) for name, code in errors.items()}
+        self.health = health or {}
 
     def _maybe(self, name: str) -> None:
         if name in self.errors:
@@ -170,6 +171,10 @@ class FakePynvml:
             if name == "nvmlDeviceGetHandleByIndex":
                 self._maybe(f"{name}:{args[0]}")
                 return args[0]
+            if name in self.health:
+                return self.health[name]
+            if name not in values:  # a call these bindings lack
+                raise AttributeError(name)
             return values[name]
         return call
 
@@ -180,7 +185,6 @@ class FakePynvml:
     ({"nvmlInit": 9}, {"driver": "NVIDIA driver not loaded (is the kernel module installed and "
                                  "loaded?)"}),
     ({"nvmlInit": 4}, {"driver": "no permission to access the NVIDIA device files"}),
-    ({"nvmlDeviceGetHandleByIndex:1": 15}, {"gpus[1]": "NVML error: GPU is lost"}),
     ({"nvmlSystemGetCudaDriverVersion_v2": 3, "nvmlSystemGetCudaDriverVersion": 3},
      {"driver.cuda": "NVML error: Not Supported"}),
 ])
@@ -189,11 +193,122 @@ def test_adapter_maps_real_nvml_errors(errors: dict[str, int], expected: dict[st
     assert inv.unavailable == expected
 
 
+@pytest.mark.parametrize(("errors", "error"), [
+    ({"nvmlDeviceGetHandleByIndex:1": 15}, "NVML error: GPU is lost"),
+    ({"nvmlDeviceGetHandleByIndex:1": 999}, "NVML error: Unknown Error"),
+])
+def test_adapter_an_unreadable_device_is_kept_with_its_error(errors: dict[str, int],
+                                                             error: str) -> None:
+    inv = read_inventory(PynvmlApi(FakePynvml(errors)))
+    assert inv.unavailable == {}
+    assert [(g.index, g.error) for g in inv.gpus] == [(0, None), (1, error)]
+    assert inv.gpus[1].name is None
+
+
+@pytest.mark.parametrize(("errors", "error"), [
+    ({"nvmlDeviceGetMemoryInfo": 15}, "memory: NVML error: GPU is lost"),
+    ({"nvmlDeviceGetCudaComputeCapability": 999}, "compute capability: NVML error: Unknown Error"),
+    ({"nvmlDeviceGetTotalEccErrors": 15}, "ECC error count: NVML error: GPU is lost"),
+])
+def test_adapter_a_failing_query_marks_the_gpu(errors: dict[str, int], error: str) -> None:
+    inv = read_inventory(PynvmlApi(FakePynvml(errors)))
+    assert [(g.name, g.error) for g in inv.gpus] == [("NVIDIA H100 80GB HBM3", error)] * 2
+
+
+@pytest.mark.parametrize(("health", "error"), [
+    ({}, None),
+    ({"nvmlDeviceGetTotalEccErrors": 2}, "2 uncorrected ECC error(s) since the driver was loaded"),
+    ({"nvmlDeviceGetRetiredPagesPendingStatus": 1},
+     "memory pages are pending retirement (the GPU needs a reset)"),
+    ({"nvmlDeviceGetRemappedRows": (0, 1, 1, 1)},
+     "row remapping failed (the GPU's memory cannot be repaired)"),
+    ({"nvmlDeviceGetRetiredPagesPendingStatus": 0, "nvmlDeviceGetTotalEccErrors": 0,
+      "nvmlDeviceGetRemappedRows": (5, 0, 0, 0)}, None),
+])
+def test_adapter_memory_faults_mark_the_gpu(health: dict[str, Any], error: str | None) -> None:
+    inv = read_inventory(PynvmlApi(FakePynvml({}, health)))
+    assert [g.error for g in inv.gpus] == [error, error]
+
+
+def test_adapter_health_queries_the_gpu_lacks_say_nothing() -> None:
+    """Not Supported (no ECC), Function Not Found (an older driver): a healthy GPU."""
+    inv = read_inventory(PynvmlApi(FakePynvml({"nvmlDeviceGetTotalEccErrors": 3,
+                                               "nvmlDeviceGetRetiredPagesPendingStatus": 13,
+                                               "nvmlDeviceGetRemappedRows": 3})))
+    assert [g.error for g in inv.gpus] == [None, None]
+
+
 def test_adapter_memory_not_supported_is_unknown() -> None:
     inv = read_inventory(PynvmlApi(FakePynvml({"nvmlDeviceGetMemoryInfo": 3})))
     assert inv.gpus[0] == Gpu(index=0, name="NVIDIA H100 80GB HBM3", memory_total_mib=None,
                               memory_free_mib=None, compute_capability="9.0")
     assert inv.unavailable == {}
+
+
+@pytest.mark.parametrize(("mode", "gpu", "error"), [
+    ("lost-handle", {"index": 1}, "NVML error: GPU is lost"),
+    ("lost-name", {"index": 1}, "NVML error: GPU is lost"),
+    ("unknown", {"index": 1}, "NVML error: Unknown Error"),
+    ("lost-memory", {**A100, "index": 1, "memory_total_mib": None, "memory_free_mib": None},
+     "memory: NVML error: GPU is lost"),
+    ("ecc", A100, "3 uncorrected ECC error(s) since the driver was loaded"),
+    ("retired", {**A100, "index": 1}, "memory pages are pending retirement (the GPU needs a reset)"),
+])
+def test_a_lost_or_failing_gpu_fails_the_gate_and_replays(fake_nvml: Path, tmp_path: Path,
+                                                         mode: str, gpu: dict[str, Any],
+                                                         error: str) -> None:
+    """The count says 2; one GPU cannot be used. It stays in the report with its error, the
+    gate fails naming it, and --from-report replays the same finding."""
+    code, report, err = _run(fake_nvml, mode, "check", "--no-probe", "-m", "qwen2-vl-7b-instruct")
+    assert code == 1, err
+    env = report["environment"]
+    bad = {"name": None, "memory_total_mib": None, "memory_free_mib": None,
+           "compute_capability": None, **gpu, "error": error}
+    healthy = {**A100, "index": 1 - bad["index"]}
+    assert sorted(env["gpus"], key=lambda g: g["index"]) == sorted(
+        [bad, healthy], key=lambda g: g["index"])
+    assert not any(k.startswith("gpus") for k in env["unavailable"])
+    where = f"GPU {bad['index']}" + (f" ({bad['name']})" if bad["name"] else "")
+    found = [f for f in report["findings"] if f["id"] == "gpu-unusable"]
+    assert [(f["severity"], f["title"]) for f in found] == [
+        ("error", f"{where} cannot be used: {error}")]
+    assert "This node has 1 usable GPU(s) of 2 installed" in found[0]["message"]
+    assert found[0]["fix"][0].startswith(f"nvidia-smi -q -i {bad['index']} ")
+    assert report["summary"]["verdict"] == "fail"
+    saved = tmp_path / "report.json"
+    saved.write_text(json.dumps(report))
+    done = subprocess.run([sys.executable, "-m", "vlmdoctor", "check", "--from-report",
+                           str(saved), "--format", "json"], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+    assert done.returncode == 1, done.stderr
+    replayed = json.loads(done.stdout)
+    assert [f["title"] for f in replayed["findings"] if f["id"] == "gpu-unusable"] == [
+        found[0]["title"]]
+    assert replayed["environment"]["gpus"] == env["gpus"]
+
+
+def test_a_healthy_node_has_no_unusable_gpu(fake_nvml: Path) -> None:
+    _, report, err = _run(fake_nvml, "normal", "check", "--no-probe")
+    assert "gpu-unusable" not in {f["id"] for f in report["findings"]}, err
+    assert all("error" not in g for g in report["environment"]["gpus"])
+
+
+def test_adapter_a_pending_row_remapping_keeps_the_gpu_usable() -> None:
+    inv = read_inventory(PynvmlApi(FakePynvml({}, {"nvmlDeviceGetRemappedRows": (0, 1, 1, 0)})))
+    assert [(g.error, g.reset_pending) for g in inv.gpus] == [
+        (None, "a row remapping is pending (it takes effect at the next GPU reset)")] * 2
+
+
+def test_a_pending_row_remapping_warns_and_the_gpu_stays_usable(fake_nvml: Path) -> None:
+    code, report, err = _run(fake_nvml, "remap", "check", "--no-probe")
+    assert code in (0, 1), err
+    pending = "a row remapping is pending (it takes effect at the next GPU reset)"
+    assert report["environment"]["gpus"] == [{**A100, "reset_pending": pending},
+                                             {**A100, "index": 1}], err
+    found = [(f["id"], f["severity"], f["title"]) for f in report["findings"]
+             if f["id"].startswith("gpu-")]
+    assert found == [("gpu-reset-pending", "warning",
+                      f"GPU 0 (NVIDIA A100-SXM4-80GB) needs a reset: {pending}")]
 
 
 @pytest.mark.parametrize(("returncode", "how"), [

@@ -221,9 +221,13 @@ def run(spec: Dict[str, Any], out: str) -> int:
     present = _wait_keys(store, keys, deadline)
     for key in present:
         try:
-            rec.data["nodes"][key.split("/")[1]] = json.loads(store.get(key))
-        except ValueError:
-            rec.data["nodes"][key.split("/")[1]] = {"error": "unreadable payload"}
+            raw = store.get(key)
+            if len(raw) > MAX_PAYLOAD:
+                raise ValueError(f"{len(raw)} bytes, more than {MAX_PAYLOAD}")
+            rec.data["nodes"][key.split("/")[1]] = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # not JSON, huge numbers, deep nesting
+            rec.data["nodes"][key.split("/")[1]] = {
+                "error": f"unreadable payload: {type(exc).__name__}: {str(exc)[:200]}"}
     missing = sorted(int(k.split("/")[1]) for k in keys if k not in present)
     rec.data["missing_ranks"] = missing
     store.add("seen", 1)
@@ -250,6 +254,9 @@ def run(spec: Dict[str, Any], out: str) -> int:
     return 0
 
 
+MAX_PAYLOAD = 64 << 20
+
+
 def _cuda_available() -> bool:
     try:
         import torch
@@ -264,6 +271,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--spec", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    from vlmdoctor.procgroup import watch_parent
+
+    watch_parent()  # vlmdoctor killed: remove the run's temp dir, end this group
     with open(args.spec, encoding="utf-8") as handle:
         spec = json.load(handle)
     return run(spec, args.out)

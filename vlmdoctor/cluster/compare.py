@@ -6,7 +6,6 @@ What a maintainer does with "works on node A, fails on node B": each report is o
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,29 +15,22 @@ from vlmdoctor.cluster.drift import DriftEntry, NodeView, analyse
 from vlmdoctor.cluster.findings import drift_findings
 from vlmdoctor.cluster.section import digest, node_view
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_json_file
 from vlmdoctor.knowledge.drift_table import DriftTable
 from vlmdoctor.report import SCHEMA_VERSION, Finding, summarize
+from vlmdoctor.snapshot import Snapshot
 
 MAX_REPORT_BYTES = 256 << 20
 
 
 def read_report(path: str) -> dict[str, Any]:
     try:
-        size = os.path.getsize(path)
-        if size > MAX_REPORT_BYTES:
-            raise InputError(f"{path}: {size} bytes is too large for a report")
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = read_json_file(path, path, MAX_REPORT_BYTES, "vlmdoctor report")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a report file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{path}: malformed JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict) or not isinstance(data.get("environment", data), dict):
         raise InputError(f"{path}: expected a vlmdoctor report or snapshot (a JSON object)")
+    Snapshot.from_dict(data.get("environment", data), source=path)  # type-checks, naming the field
     return data
 
 

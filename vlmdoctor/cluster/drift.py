@@ -72,12 +72,24 @@ def value_at(environment: Mapping[str, Any], path: str) -> Any:
 def _gpu_value(data: Any, name: str) -> Any:
     if not isinstance(data, list):
         return _UNKNOWN
-    gpus = [g for g in data if isinstance(g, Mapping)]
+    gpus = [g for g in data if isinstance(g, Mapping) and not g.get("error")]  # usable ones
     if name == "count":
         return str(len(gpus))
     field_name = "name" if name == "names" else "compute_capability"
     counts = Counter(str(g.get(field_name) or "?") for g in gpus)
     return ", ".join(f"{n}x {v}" for v, n in sorted(counts.items())) or "(no GPU)"
+
+
+def unusable_gpus(environment: Mapping[str, Any]) -> list[str]:
+    """``GPU N`` for each GPU a node's snapshot marks unusable (``gpus[].error``, or an
+    older report's ``unavailable["gpus[N]"]``)."""
+    gpus, unavailable = environment.get("gpus"), environment.get("unavailable")
+    found = {g.get("index") for g in gpus if isinstance(g, Mapping) and g.get("error")} \
+        if isinstance(gpus, list) else set()
+    if isinstance(unavailable, Mapping):
+        found |= {k[5:-1] for k in unavailable if isinstance(k, str)
+                  and k.startswith("gpus[") and k.endswith("]")}
+    return [f"GPU {i}" for i in sorted(str(i) for i in found)]
 
 
 def concrete_paths(table: DriftTable, nodes: Iterable[NodeView]) -> list[tuple[str, DriftKey]]:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from vlmdoctor.cluster.child import faults_for
-from vlmdoctor.cluster.drift import NodeView, analyse, clock_entry
+from vlmdoctor.cluster.drift import NodeView, analyse, clock_entry, unusable_gpus
 from vlmdoctor.cluster.findings import drift_findings, layer_findings
 from vlmdoctor.cluster.launch import Launch
+from vlmdoctor.cluster.payload import payload_problem, peer_host
 from vlmdoctor.cluster.runner import GRACE_SECONDS, Budget, ChildResult, run_child, spec_for
 from vlmdoctor.cluster.section import ClusterSection, NodeRow, digest, node_view
 from vlmdoctor.knowledge.drift_table import DriftTable
@@ -60,7 +61,7 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
                    [launch.rank]}]
     offsets = (data.get("gloo") or {}).get("clock_offsets", {}) if isinstance(
         data.get("gloo"), Mapping) else {}
-    views, rows, hosts = _nodes(received, offsets)
+    views, rows, hosts, malformed = _nodes(received, offsets)
     golden = node_view(options.golden_name or "golden", options.golden) if options.golden \
         else None
     entries = list(analyse(views, table, golden, options.model_packages))
@@ -76,9 +77,11 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
              *layer_findings(layers, hosts, launch.to_dict(),
                              local.environment.network_interfaces,
                              str(running) if result.timed_out and running else None),
-             *_others_failed(views, host), *_crashed(result)]
+             *_others_failed(views, host), *_gpus_unusable(views),
+             *_malformed(malformed, hosts), *_crashed(result)]
     labels = {row.ranks[0]: row.node for row in rows}
-    suspects = _suspects(views, entries, layers, labels)
+    suspects = tuple(sorted({*_suspects(views, entries, layers, labels),
+                             *(hosts[r] for r in malformed)}))
     section = ClusterSection(
         launch=launch.to_dict(), rank=launch.rank, local_verdict=local.summary.verdict,
         nodes=rows, missing_ranks=missing, drift=tuple(entries), layers=tuple(layers),
@@ -97,12 +100,18 @@ def judge(local: Report, launch: Launch, options: ClusterOptions, table: DriftTa
 
 
 def _nodes(received: Mapping[str, Any], offsets: Mapping[str, Any]
-           ) -> tuple[list[NodeView], tuple[NodeRow, ...], dict[int, str]]:
-    by_rank = {}
+           ) -> tuple[list[NodeView], tuple[NodeRow, ...], dict[int, str], dict[int, str]]:
+    by_rank, malformed, hosts = {}, {}, {}
     for key, payload in received.items():
-        if str(key).isdigit() and isinstance(payload, Mapping):
-            by_rank[int(key)] = payload
-    hosts = {r: str(p.get("host") or f"rank{r}") for r, p in by_rank.items()}
+        if not (str(key).isdigit() and len(str(key)) <= 9):
+            continue
+        rank = int(key)
+        hosts[rank] = peer_host(payload, rank)
+        problem = payload_problem(payload)
+        if problem:
+            malformed[rank] = problem
+        else:
+            by_rank[rank] = payload
     counts: dict[str, int] = {}
     for h in hosts.values():
         counts[h] = counts.get(h, 0) + 1
@@ -118,7 +127,19 @@ def _nodes(received: Mapping[str, Any], offsets: Mapping[str, Any]
         views.append(view)
         rows.append(NodeRow(label, host, (rank,), digest(view.environment), view.clock_offset,
                             view.local_verdict))
-    return views, tuple(rows), hosts
+    return views, tuple(rows), hosts, malformed
+
+
+def _malformed(malformed: Mapping[int, str], hosts: Mapping[int, str]) -> list[Finding]:
+    """One finding per peer whose payload could not be read: it names that peer."""
+    return [Finding("cluster-node-payload-malformed", "error",
+                    f"Rank {rank} ({hosts[rank]}) sent a payload this node cannot read",
+                    f"The payload rank {rank} ({hosts[rank]}) sent was refused: {why}. That "
+                    "node's vlmdoctor or its report is broken (or not vlmdoctor at all); its "
+                    "environment was left out of the comparison.",
+                    (f"# on {hosts[rank]}: vlmdoctor check --no-probe   # its own report",),
+                    (), {"rank": rank, "host": hosts[rank]})
+            for rank, why in sorted(malformed.items())]
 
 
 def _others_failed(views: list[NodeView], me: str) -> list[Finding]:
@@ -133,9 +154,26 @@ def _others_failed(views: list[NodeView], me: str) -> list[Finding]:
                      "'report-{host}.json'",), (), {"nodes": bad})]
 
 
+def _gpus_unusable(views: list[NodeView]) -> list[Finding]:
+    """Nodes whose NVML enumerates a GPU it cannot use, whatever their own verdict said."""
+    bad = {v.node: unusable_gpus(v.environment) for v in views}
+    bad = {node: gpus for node, gpus in bad.items() if gpus}
+    if not bad:
+        return []
+    where = "; ".join(f"{node}: {', '.join(gpus)}" for node, gpus in sorted(bad.items()))
+    return [Finding("cluster-node-gpu-unusable", "error",
+                    f"Nodes with GPUs that cannot be used: {where}",
+                    "NVML on these nodes enumerates GPUs it cannot read or that report memory "
+                    "faults (their node reports give the reason per GPU). Ranks placed on "
+                    "them fail or hang; drain the nodes or reset the GPUs.",
+                    ("nvidia-smi -q -d ECC,PAGE_RETIREMENT,ROW_REMAPPER   # on each node named",),
+                    ("https://docs.nvidia.com/deploy/xid-errors/index.html",),
+                    {"nodes": sorted(bad)})]
+
+
 def _suspects(views: list[NodeView], entries: list[Any], layers: list[dict[str, Any]],
               labels: Mapping[int, str]) -> tuple[str, ...]:
-    found = {v.node for v in views if v.local_verdict == "fail"}
+    found = {v.node for v in views if v.local_verdict == "fail" or unusable_gpus(v.environment)}
     for entry in entries:
         if entry.severity == "error" and entry.reference is not None:
             found.update(entry.outliers)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from vlmdoctor.cluster.launch import Launch
-from vlmdoctor.procgroup import stop_group
+from vlmdoctor.procgroup import child_env, stop_group
 
 CHILD_MODULE = "vlmdoctor.cluster.child"
 GRACE_SECONDS = 2.0
@@ -73,7 +73,8 @@ def run_child(spec: Mapping[str, Any], deadline: float, python: str = sys.execut
             try:
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=errors,
-                                        env=_child_env(os.environ if env is None else env),
+                                        env={**_child_env(os.environ if env is None else env),
+                                             **child_env(deadline, workdir)},
                                         cwd=workdir,  # not the user's (maybe a model dir:
                                         start_new_session=True)  # -m puts it on sys.path)
             except OSError as exc:
@@ -100,12 +101,18 @@ def _child_env(base: Mapping[str, str]) -> dict[str, str]:
 
 
 def _read_json(path: str) -> dict[str, Any]:
+    """The child's record; peer payloads inside it are checked one by one by the gate."""
+    from vlmdoctor.errors import InputError
+    from vlmdoctor.jsonfile import read_bounded
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            value = json.load(handle)
-    except (OSError, ValueError):
+        value = json.loads(read_bounded(path, path, MAX_RECORD, "cluster record"))
+    except (OSError, ValueError, RecursionError, InputError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+MAX_RECORD = 512 << 20
 
 
 def _tail(path: str) -> str:

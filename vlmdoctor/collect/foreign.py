@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from typing import Any
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.record import record
 
 TIMEOUT = 20.0
+MAX_OUTPUT = 1 << 20  # per stream; what the interpreter prints past this is read and dropped
 # Runs inside the other interpreter: standard library only, Python 3.9 syntax.
 SNIPPET = """\
 import json, sys
@@ -48,10 +50,8 @@ def inspect_python(python: str, timeout: float = TIMEOUT) -> ForeignPython:
     try:
         # -E, not -I: isolated mode would also turn the user site-packages off. The working
         # directory is "/", so no json.py beside the caller is imported by the snippet.
-        done = subprocess.run([python, "-E", "-c", SNIPPET], stdin=subprocess.DEVNULL, cwd="/",
-                              capture_output=True, timeout=timeout, check=False,
-                              env={k: v for k, v in os.environ.items()
-                                   if not k.startswith("PYTHON")})
+        done = _run_bounded([python, "-E", "-c", SNIPPET], timeout,
+                            {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")})
     except subprocess.TimeoutExpired:
         raise InputError(f"{shown}: no answer within {timeout:.0f} s") from None
     except OSError as exc:
@@ -65,3 +65,33 @@ def inspect_python(python: str, timeout: float = TIMEOUT) -> ForeignPython:
         why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise InputError(f"{shown}: not a Python 3 interpreter that vlmdoctor can read "
                          f"(exit {done.returncode}: {why[0][:200]})") from None
+
+
+def _run_bounded(argv: list[str], timeout: float, env: dict[str, str]
+                 ) -> subprocess.CompletedProcess[bytes]:
+    """Run ``argv`` keeping at most ``MAX_OUTPUT`` bytes of each stream (an interpreter
+    that prints gigabytes cannot fill memory); its process group ends at the timeout."""
+    import threading
+
+    from vlmdoctor.procgroup import stop_group
+
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd="/", start_new_session=True)
+    kept = (bytearray(), bytearray())
+
+    def drain(stream: Any, buf: bytearray) -> None:
+        while chunk := stream.read(1 << 16):
+            if len(buf) < MAX_OUTPUT:
+                buf += chunk[:MAX_OUTPUT - len(buf)]
+
+    threads = [threading.Thread(target=drain, args=(s, b), daemon=True)
+               for s, b in zip((proc.stdout, proc.stderr), kept)]
+    for thread in threads:
+        thread.start()
+    try:
+        proc.wait(timeout=timeout)
+    finally:
+        stop_group(proc, graceful=False, grace=1.0)
+        for thread in threads:
+            thread.join(timeout=2.0)
+    return subprocess.CompletedProcess(argv, proc.returncode, bytes(kept[0]), bytes(kept[1]))

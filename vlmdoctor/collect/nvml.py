@@ -1,8 +1,10 @@
 """NVIDIA driver and GPU inventory through NVML, behind one small interface.
 
 ``NvmlApi`` is what the collector needs; ``PynvmlApi`` implements it over
-``pynvml`` (nvidia-ml-py), and tests pass recorded inventories instead. Every
-failure becomes a reason string in ``unavailable``; nothing here raises.
+``pynvml`` (nvidia-ml-py), and tests pass recorded inventories instead. A failure of
+the driver as a whole becomes a reason string in ``unavailable``; a GPU the driver
+enumerates but cannot read, or that reports memory faults, stays in the inventory with
+its ``error`` (see nvml_health). Nothing here raises.
 """
 
 from __future__ import annotations
@@ -10,14 +12,13 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
+from vlmdoctor.collect.nvml_health import NvmlFailure, health_problems
 from vlmdoctor.record import field, record
 from vlmdoctor.snapshot import Driver, Gpu, valid_capability
 
+__all__ = ["Inventory", "NvmlApi", "NvmlFailure", "PynvmlApi", "read_inventory"]
+
 NVML_TIMEOUT_S = 10.0
-
-
-class NvmlFailure(Exception):
-    """An NVML call failed; the message is the user-facing reason."""
 
 
 class NvmlApi(Protocol):
@@ -55,9 +56,10 @@ def read_inventory(api: NvmlApi) -> Inventory:
         count = _try(api.device_count, "gpus", unavailable)
         gpus = []
         for index in range(count if isinstance(count, int) else 0):
-            gpu = _try(lambda i=index: api.device(i), f"gpus[{index}]", unavailable)
-            if gpu is not None:
-                gpus.append(gpu)
+            try:
+                gpus.append(api.device(index))
+            except NvmlFailure as exc:  # enumerated but unreadable: a GPU that cannot be used
+                gpus.append(Gpu(index=index, error=str(exc)))
         return Inventory(Driver(version=version, cuda=cuda), tuple(gpus), unavailable)
     finally:
         try:
@@ -99,7 +101,8 @@ class PynvmlApi:
         try:
             return getattr(self._nvml, name)(*args)
         except Exception as exc:  # pynvml raises NVMLError subclasses (and OSError)
-            raise NvmlFailure(_reason(exc)) from None
+            code = getattr(exc, "value", None)
+            raise NvmlFailure(_reason(exc), code if isinstance(code, int) else None) from None
 
     def init(self) -> None:
         if self._given is not None:
@@ -129,19 +132,32 @@ class PynvmlApi:
         return int(self._call("nvmlDeviceGetCount"))
 
     def device(self, index: int) -> Gpu:
+        """The GPU at ``index``; raises when it has no handle or name, and sets ``error``
+        when a later query fails or the GPU reports memory faults waiting for a reset."""
         handle = self._call("nvmlDeviceGetHandleByIndex", index)
         name = _text(self._call("nvmlDeviceGetName", handle))
+        problems: list[str] = []
         total = free = None
         try:
             memory = self._call("nvmlDeviceGetMemoryInfo", handle)
             total = _mib(memory.total)
             free = _mib(memory.free) if total is not None else None
-        except NvmlFailure:
-            pass  # "Not Supported" on some GPUs: unknown memory, said so by the planner
-        major, minor = self._call("nvmlDeviceGetCudaComputeCapability", handle)
-        capability = f"{major}.{minor}"
+        except NvmlFailure as exc:  # "Not Supported" on some GPUs: unknown memory
+            if not exc.inapplicable:
+                problems.append(f"memory: {exc}")
+        capability = None
+        try:
+            major, minor = self._call("nvmlDeviceGetCudaComputeCapability", handle)
+            capability = f"{major}.{minor}"
+        except NvmlFailure as exc:
+            if not exc.inapplicable:
+                problems.append(f"compute capability: {exc}")
+        faults, pending = health_problems(self._call, handle)
+        problems += faults
         return Gpu(index=index, name=name, memory_total_mib=total, memory_free_mib=free,
-                   compute_capability=capability if valid_capability(capability) else None)
+                   compute_capability=capability if capability and valid_capability(capability)
+                   else None, error="; ".join(problems) or None,
+                   reset_pending="; ".join(pending) or None)
 
 
 def _probe_library() -> None:

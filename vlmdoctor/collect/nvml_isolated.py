@@ -33,6 +33,7 @@ _DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64"
          "/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/wsl/lib",
          "/run/nvidia/driver/usr/lib/x86_64-linux-gnu")
 _BOOT = ("import sys; sys.path[:0] = {paths!r}; "
+         "from vlmdoctor.procgroup import watch_parent; watch_parent({parent}, {limit}, hard=True); "
          "from vlmdoctor.collect.nvml_child import main; main()")
 MAX_OUTPUT = 1 << 20
 
@@ -67,7 +68,8 @@ def read_inventory_isolated(timeout: float | None = None) -> Inventory:
     limit = timeout_from_env() if timeout is None else timeout
     package_parent = str(Path(__file__).resolve().parent.parent.parent)
     paths = [package_parent, *[p for p in sys.path if p]]
-    argv = [sys.executable, "-S", "-E", "-c", _BOOT.format(paths=paths)]
+    argv = [sys.executable, "-S", "-E", "-c",
+            _BOOT.format(paths=paths, parent=os.getpid(), limit=float(limit))]
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
@@ -150,7 +152,8 @@ def _gpu(raw: Any) -> Gpu | None:
     return Gpu(index=raw["index"], name=_str(raw.get("name")),
                memory_total_mib=_int(raw.get("memory_total_mib")),
                memory_free_mib=_int(raw.get("memory_free_mib")),
-               compute_capability=_str(raw.get("compute_capability")))
+               compute_capability=_str(raw.get("compute_capability")),
+               error=_str(raw.get("error")), reset_pending=_str(raw.get("reset_pending")))
 
 
 def _str(value: Any) -> str | None:

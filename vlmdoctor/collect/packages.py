@@ -50,6 +50,9 @@ def installed_packages(paths: Iterable[str] | None = None) -> dict[str, str]:
     return {name: dist.version for name, dist in installed_distributions(paths).items()}
 
 
+MAX_VERSION = 256  # as the snapshot reader allows (vlmdoctor.snapshot.MAX_VERSION)
+
+
 def _from_dist_info(dirname: str) -> tuple[str, str] | None:
     stem = dirname[: -len(".dist-info")]
     if stem.count("-") == 1:
@@ -67,4 +70,5 @@ def _from_metadata(path: str) -> tuple[str, str] | None:
         name, version = dist.metadata["Name"], dist.version
     except Exception:  # a broken egg-info must not stop the doctor
         return None
-    return (name, version) if name and version else None
+    ok = name and version and len(version) <= MAX_VERSION  # a longer one is no version
+    return (name, version) if ok else None

@@ -48,9 +48,11 @@ def _finding(rule: Rule, ctx: Context, item: dict[str, Any] | None) -> Finding:
         is_records = isinstance(value, list) and any(isinstance(v, dict) for v in value)
         if value is not UNKNOWN and not is_records:
             evidence[name] = value
-    if item is not None:
+    if item is not None and "package" in item:
         evidence[f"{rule.for_each}.package"] = item.get("package")
         evidence[f"packages.{item.get('package')}"] = item.get("found")
+    elif item is not None:
+        evidence.update({f"{rule.for_each}.{k}": item[k] for k in ("where", "why") if k in item})
     severity = rule.severity
     if rule.severity_from_item and item is not None and item.get("severity"):
         severity = str(item["severity"])

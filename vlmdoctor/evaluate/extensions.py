@@ -2,9 +2,12 @@
 
 Evidence, all read from files (see collect/extensions.py): the version's local label
 (flash-attn release wheels: ``2.5.8+cu122torch2.3cxx11abiFALSE``; vLLM and xFormers
-CUDA variants: ``+cu118``), DeepSpeed's recorded ``torch_info`` for prebuilt ops, and
-torch's C++ ABI from its CMake config (pip wheels switched to the CXX11 ABI in two steps:
-the cu126 builds of 2.6, then every build of 2.7).
+CUDA variants: ``+cu118``), else the same label in the file name of the wheel it was
+installed from (``direct_url.json``, PEP 610: flash-attn renames its release wheels after
+building, so the label is in the file name and not in the installed version),
+DeepSpeed's recorded ``torch_info`` for prebuilt ops, and torch's C++ ABI from its CMake
+config (pip wheels switched to the CXX11 ABI in two steps: the cu126 builds of 2.6, then
+every build of 2.7).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from vlmdoctor.record import record
 from vlmdoctor.shell import arg, one_line
 from vlmdoctor.snapshot import Snapshot
 
-_FLASH = re.compile(r"cu(\d+)torch(\d+)\.(\d+)(?:cxx11abi(TRUE|FALSE))?", re.I)
+_FLASH = re.compile(r"cu(\d{2,3})torch(\d{1,3})\.(\d{1,3})(?:cxx11abi(TRUE|FALSE))?", re.I)
 _CUDA_LABEL = re.compile(r"^cu(\d{2,3})$")
 CUDA_LABELLED = ("vllm", "xformers")
 
@@ -31,6 +34,7 @@ class Build:
     cuda_major: int | None = None
     cxx11_abi: str | None = None  # "0" or "1"
     prebuilt: str | None = None  # what was compiled ahead of time, when not everything
+    wheel: str | None = None  # the wheel file the label was read from, when not the version
 
 
 @record
@@ -78,20 +82,38 @@ def _major(text: str | None) -> int | None:
         return None
 
 
+def _labelled(snapshot: Snapshot, name: str) -> tuple[str, str | None] | None:
+    """The version text that carries the build label, and the wheel it came from (None:
+    the installed version itself); None when the package is not installed."""
+    version = snapshot.packages.get(name)
+    if not version:
+        return None
+    if "+" in version:
+        return version, None
+    wheel = ((snapshot.extensions or {}).get(name) or {}).get("wheel")
+    if not isinstance(wheel, str):
+        return version, None
+    parts = wheel.split("-")
+    if len(parts) >= 3 and "+" in parts[1] and parts[1].partition("+")[0] == version:
+        return parts[1][:200], wheel[:300]
+    return version, None
+
+
 def builds(snapshot: Snapshot) -> list[Build]:
     out: list[Build] = []
     packages = snapshot.packages
-    flash = packages.get("flash-attn")
-    match = _FLASH.search(flash or "")
+    flash = _labelled(snapshot, "flash-attn")
+    match = _FLASH.search(flash[0].partition("+")[2]) if flash else None
     if flash and match:
         abi = {"TRUE": "1", "FALSE": "0"}.get((match.group(4) or "").upper())
-        out.append(Build("flash-attn", flash, f"{match.group(2)}.{match.group(3)}",
-                         _cuda_major(match.group(1)), abi))
+        out.append(Build("flash-attn", flash[0], f"{match.group(2)}.{match.group(3)}",
+                         _cuda_major(match.group(1)), abi, wheel=flash[1]))
     for name in CUDA_LABELLED:
-        version = packages.get(name) or ""
-        label = _CUDA_LABEL.match(version.partition("+")[2])
-        if label:
-            out.append(Build(name, version, cuda_major=_cuda_major(label.group(1))))
+        found = _labelled(snapshot, name)
+        label = _CUDA_LABEL.match(found[0].partition("+")[2]) if found else None
+        if found and label:
+            out.append(Build(name, found[0], cuda_major=_cuda_major(label.group(1)),
+                             wheel=found[1]))
     deepspeed = ((snapshot.extensions or {}).get("deepspeed") or {}).get("build")
     if isinstance(deepspeed, dict) and deepspeed.get("ops_prebuilt") and "deepspeed" in packages:
         out.append(Build("deepspeed", packages["deepspeed"], deepspeed.get("version"),
@@ -155,7 +177,9 @@ def records(snapshot: Snapshot) -> list[dict[str, Any]] | None:
     for build in builds(snapshot):
         wrong = mismatches(build, torch)
         if wrong:
-            out.append({"package": build.package, "found": build.found,
+            found = build.found if build.wheel is None else \
+                f"{build.found.partition('+')[0]} (installed from {build.wheel})"
+            out.append({"package": build.package, "found": found,
                         "built_for": "; ".join(wrong), "severity": "error",
                         "fix": fix(build, torch)})
     return out

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from packaging.version import Version
 
-from vlmdoctor.evaluate import derive
+from vlmdoctor.evaluate import derive, gpuhealth
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.knowledge.vocabulary import FACT_KINDS, KINDS
 from vlmdoctor.record import record
@@ -101,9 +101,27 @@ def _torch_build(ctx: Context, _: str) -> Any:
     return _section(ctx, "torch", read)
 
 
-@fact("gpus.count", "number", "Number of NVIDIA GPUs NVML reports")
+@fact("gpus.count", "number", "Number of usable NVIDIA GPUs NVML reports")
 def _gpu_count(ctx: Context, _: str) -> Any:
     return _section(ctx, "gpus", lambda: len(ctx.snapshot.gpus))
+
+
+@fact("gpus.unusable", "records",
+      "GPUs NVML enumerates but that cannot be used (lost, NVML errors, memory faults)")
+def _unusable(ctx: Context, _: str) -> Any:
+    return _section(ctx, "gpus", lambda: gpuhealth.unusable_gpus(ctx.snapshot))
+
+
+@fact("gpus.reset_pending", "records",
+      "Usable GPUs holding a fault until their next reset (a pending row remapping)")
+def _reset_pending(ctx: Context, _: str) -> Any:
+    return _section(ctx, "gpus", lambda: gpuhealth.reset_pending(ctx.snapshot))
+
+
+@fact("gpus.enumerated", "number", "Number of GPUs NVML enumerates, usable or not")
+def _enumerated(ctx: Context, _: str) -> Any:
+    return _section(ctx, "gpus", lambda: len(ctx.snapshot.gpus) + len(
+        gpuhealth.unusable_gpus(ctx.snapshot)))
 
 
 @fact("gpus.names", "list", "GPU names")

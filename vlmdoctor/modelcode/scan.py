@@ -19,10 +19,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_bounded
 from vlmdoctor.modelcode.classes import ClassUse, classes_of
 
 MAX_FILE_BYTES = 4_000_000  # a generated or vendored monster is skipped, not parsed
 MAX_FILES = 2000
+MAX_TOTAL_BYTES = 64_000_000  # all files of one scan together
 REMOTE_CODE = "remote code"
 # Parts of an installed model package that inference never imports.
 NOT_INFERENCE = frozenset({"train", "training", "serve", "eval", "evaluation", "scripts",
@@ -101,29 +104,43 @@ def scan_files(root: Path, files: Sequence[Path], origin: str, package: str = ""
     local_tops = {m.split(".")[0] for m in local_modules if m}
     sites: list[ImportSite] = []
     unreadable: list[str] = []
+    budget = MAX_TOTAL_BYTES
     tables: dict[str, list[Any]] = {}
     classes: list[ClassUse] = []
     for label in labels:
         path = root / label
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
                 raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
-            tree = ast.parse(path.read_bytes(), filename=label)
-        except (OSError, ValueError, SyntaxError) as exc:
-            unreadable.append(f"{label}: {type(exc).__name__}: {exc}")
+            if size > budget:
+                raise ValueError(f"over the scan's budget of {MAX_TOTAL_BYTES} bytes in all")
+            budget -= size
+            tree = ast.parse(read_bounded(path, label, MAX_FILE_BYTES, "Python file"),
+                             filename=label)
+        except (OSError, ValueError, SyntaxError, InputError) as exc:
+            unreadable.append(f"{label}: {type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        except (RecursionError, MemoryError):  # pathological nesting: CPython gives up
+            unreadable.append(f"{label}: nested too deeply to parse")
             continue
         here = _module_of(label, package)
         is_package = label.endswith("__init__.py")
-        found = [site for node, guard in _walk(tree, "")
-                 for site in _sites(node, guard, label, here, is_package, local_tops)]
-        if any("*" in site.names for site in found):
-            free = free_names(tree)
-            found = [replace(site, star_uses=free) if "*" in site.names else site
-                     for site in found]
+        try:
+            found = [site for node, guard in _walk(tree, "")
+                     for site in _sites(node, guard, label, here, is_package, local_tops)]
+            if any("*" in site.names for site in found):
+                free = free_names(tree)
+                found = [replace(site, star_uses=free) if "*" in site.names else site
+                         for site in found]
+            uses = classes_of(tree, label)
+            if origin == REMOTE_CODE:
+                _add_demands(tables, path, tree, label)
+        except RecursionError:  # a pathological expression in a signature or an import
+            unreadable.append(f"{label}: nested too deeply to read")
+            continue
         sites.extend(found)
-        classes.extend(classes_of(tree, label))
-        if origin == REMOTE_CODE:
-            _add_demands(tables, path, tree, label)
+        classes.extend(uses)
     return CodeScan(origin=origin, files=tuple(labels), imports=tuple(sites),
                     unreadable=tuple(unreadable), classes=tuple(classes),
                     check_imports={e: tuple(r) for e, r in tables.items() if None not in r}
@@ -180,18 +197,25 @@ def _module_of(label: str, package: str) -> str:
 
 
 def _walk(node: ast.AST, guard: str) -> Iterator[tuple[ast.AST, str]]:
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.Try):
-            for sub in ast.walk(child):
-                if isinstance(sub, (ast.Import, ast.ImportFrom)):
-                    yield sub, guard or "try"
-            continue
-        inner = guard
-        if isinstance(child, ast.If) and not guard:
-            inner = _availability_call(child.test)
-        if isinstance(child, (ast.Import, ast.ImportFrom)):
-            yield child, guard
-        yield from _walk(child, inner)
+    """Import statements with the guard around them; iterative (no recursion limit), in
+    source order."""
+    stack: list[tuple[ast.AST, str]] = [(node, guard)]
+    while stack:
+        current, outer = stack.pop()
+        pending: list[tuple[ast.AST, str]] = []
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, ast.Try):
+                for sub in ast.walk(child):
+                    if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                        yield sub, outer or "try"
+                continue
+            inner = outer
+            if isinstance(child, ast.If) and not outer:
+                inner = _availability_call(child.test)
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                yield child, outer
+            pending.append((child, inner))
+        stack.extend(reversed(pending))
 
 
 def _availability_call(test: ast.expr) -> str:

@@ -42,16 +42,21 @@ def text_config(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
     return _sub(cfg, TEXT_KEYS) or cfg
 
 
+MAX_MODEL_TYPES = 32
+
+
 def model_types(cfg: Mapping[str, Any]) -> tuple[str, ...]:
     """The top ``model_type`` first, then those of nested configs, each once."""
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered and linear: a set's lookups, a list's order
     top = cfg.get("model_type")
     if isinstance(top, str):
-        found.append(top)
+        found[top] = None
     for value in cfg.values():
         nested = value.get("model_type") if isinstance(value, Mapping) else None
-        if isinstance(nested, str) and nested not in found:
-            found.append(nested)
+        if isinstance(nested, str):
+            found.setdefault(nested, None)
+            if len(found) >= MAX_MODEL_TYPES:  # no model has more parts than this
+                break
     return tuple(found)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from vlmdoctor.collect.host import home_relative
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_bounded
 from vlmdoctor.record import record
 
 KINDS = ("catalogue", "directory", "hf-cache")
@@ -45,6 +46,9 @@ class ModelSource:
         return cls(kind=data["kind"], path=data.get("path"), revision=data.get("revision"))
 
 
+MAX_NAME_BYTES = 255  # NAME_MAX: no file name, so no model directory, is longer
+
+
 def hub_cache(environ: Mapping[str, str]) -> Path:
     for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
         if environ.get(name):
@@ -59,6 +63,10 @@ def hub_cache(environ: Mapping[str, str]) -> Path:
 def locate(name: str, environ: Mapping[str, str] | None = None) -> ModelSource | None:
     """The directory or cached snapshot ``name`` names, or None when it names neither."""
     env = os.environ if environ is None else environ
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
+           for part in name.split("/")) or "\0" in name:
+        raise InputError(f"{name[:80]}...: not a model name or directory (a path part is "
+                         f"longer than {MAX_NAME_BYTES} bytes, or holds a NUL)")
     path = Path(name).expanduser()
     if _looks_like_path(name) or path.is_dir():
         if not path.is_dir():
@@ -98,8 +106,10 @@ def _cached(repo_id: str, cache: Path) -> ModelSource | None:
 
 
 def _ref(path: Path) -> str | None:
+    """A commit hash from ``refs/NAME``; a FIFO, device or huge file there is refused."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        text = read_bounded(path, str(path), 256, "Hugging Face cache ref").decode(
+            "utf-8", "replace").strip()
+    except FileNotFoundError:
         return None
     return text if re.fullmatch(r"[0-9a-f]{6,64}", text) else None

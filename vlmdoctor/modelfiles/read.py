@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_json_file
 from vlmdoctor.modelfiles import config as cfgmod
 from vlmdoctor.modelfiles.components import COMPONENTS, component
 from vlmdoctor.modelfiles.defaults import with_defaults
@@ -16,6 +16,7 @@ from vlmdoctor.modelfiles.images import image_budget
 from vlmdoctor.modelfiles.locate import ModelSource
 from vlmdoctor.modelfiles.packing import logical_counts
 from vlmdoctor.modelfiles.safetensors import TensorInfo, read_header
+from vlmdoctor.modelfiles.typed import check_config
 
 MAX_JSON = 16 * 1024 * 1024  # a config or index larger than this is not one
 MAX_CODE_FILES = 200
@@ -27,7 +28,9 @@ def read_model(source: ModelSource) -> ModelFacts:
         raise InputError(f"{source.path}: no local files to read")
     shown = source.path or str(root)
     cfg = _json(root / "config.json", f"{shown}/config.json", required=True)
+    check_config(cfg, f"{shown}/config.json")
     pre = _json(root / "preprocessor_config.json", f"{shown}/preprocessor_config.json")
+    check_config(pre, f"{shown}/preprocessor_config.json")
     files, missing = _weight_files(root, shown)
     tensors = [t for f in files for t in read_header(root / f, f"{shown}/{f}")]
     proc = _json(root / "processor_config.json", f"{shown}/processor_config.json")
@@ -64,19 +67,12 @@ def read_model(source: ModelSource) -> ModelFacts:
 
 def _json(path: Path, shown: str, required: bool = False) -> dict[str, Any]:
     try:
-        if path.stat().st_size > MAX_JSON:
-            raise InputError(f"{shown}: larger than {MAX_JSON // (1024 * 1024)} MiB; "
-                             "not a model config")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json_file(path, shown, MAX_JSON, "model config")
     except FileNotFoundError:
         if required:
             raise InputError(f"{shown}: not found (expected a Hugging Face model directory "
                              "with config.json)") from None
         return {}
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{shown}: malformed JSON ({exc})") from None
     if not isinstance(data, dict):
         raise InputError(f"{shown}: expected a JSON object")
     return data

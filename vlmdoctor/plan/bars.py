@@ -13,6 +13,7 @@ from vlmdoctor.plan.constants import GIB
 from vlmdoctor.plan.result import GpuUsage
 
 WIDTH = 40
+MAX_WIDTH = 2 * WIDTH + 1  # the capacity mark and at most as much again past it
 MARKS = (("W", "weights"), ("K", "KV cache"), ("A", "activations"), ("O", "overhead"),
          (".", "free"))
 LEGEND = "  " + ", ".join(f"{mark} {name}" for mark, name in MARKS)
@@ -35,6 +36,8 @@ def memory_bar(usage: GpuUsage, width: int = WIDTH) -> str:
         return f"[{text}] {share:4.0%} used"
     over = (usage.total_bytes - usage.capacity_bytes) / GIB
     text = text[:width] + "|" + text[width:] if used > width else text + "|"
+    if len(text) > MAX_WIDTH:  # a plan 100x over capacity must not print a 4,000-column bar
+        text = text[:MAX_WIDTH - 3] + "..."
     return f"[{text}] {share:4.0%} used: over by {over:.2f} GiB"
 
 

@@ -21,6 +21,7 @@ from vlmdoctor.probe import consent, generate, ladder, local
 from vlmdoctor.probe import protocol as p
 from vlmdoctor.probe.context import CheckFailed, Context
 from vlmdoctor.probe.frames import PROBE, classify_file, failure_frame
+from vlmdoctor.procgroup import watch_parent
 from vlmdoctor.redact import clip
 
 _MAX_TEXT = 4000
@@ -169,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=".")
     parser.add_argument("--trust-remote-code", action="store_true")
     args = parser.parse_args(argv)
+    watch_parent()  # vlmdoctor killed: remove the run's temp dir, end this group
     _own_stdout()
     ctx = Context(device=args.device, dtype=args.dtype, family=args.family,
                   hf_model_type=args.hf_model_type, weights=args.weights,

@@ -28,7 +28,7 @@ from vlmdoctor.errors import InputError
 from vlmdoctor.probe.assemble import ChildOutcome, assemble
 from vlmdoctor.probe.model import ProbeRequest, ProbeResult
 from vlmdoctor.probe.protocol import CHILD_MODULE, decode
-from vlmdoctor.procgroup import stop_group
+from vlmdoctor.procgroup import child_env, stop_group
 from vlmdoctor.redact import clip
 
 GRACE_SECONDS = 2.0
@@ -183,8 +183,9 @@ def _execute(launch: _Launch, timeout: float) -> ChildOutcome:
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while cleaning up, so a second signal cannot cut it short."""
-    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)}
+    """Hold the handled signals while cleaning up, so a second one cannot cut it short."""
+    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+            if hasattr(signal, n)}
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not \
             threading.main_thread():
         yield
@@ -211,7 +212,8 @@ def run_probe(request: ProbeRequest, *, command: Sequence[str] | None = None,
         root = _import_root(workdir)
         argv = [*(command or [request.python, "-m", CHILD_MODULE]),
                 *child_args(request, workdir)]
-        launch = _Launch(argv, _env(os.environ if env is None else env, root, workdir), workdir)
+        launch = _Launch(argv, {**_env(os.environ if env is None else env, root, workdir),
+                                **child_env(request.timeout, workdir)}, workdir)
         outcome = _execute(launch, request.timeout)
     finally:
         with signals_deferred():

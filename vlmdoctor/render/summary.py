@@ -28,7 +28,10 @@ def environment_lines(snap: Snapshot) -> list[tuple[str, str]]:
     for gpu in snap.gpus:
         mem = f", {gpu.memory_total_mib / 1024:.0f} GiB" if gpu.memory_total_mib else ""
         cc = f", sm_{gpu.compute_capability.replace('.', '')}" if gpu.compute_capability else ""
-        rows.append((f"gpu {gpu.index}", f"{gpu.name}{mem}{cc}"))
+        pending = f" (reset pending: {gpu.reset_pending})" if gpu.reset_pending else ""
+        rows.append((f"gpu {gpu.index}", f"{gpu.name}{mem}{cc}{pending}"))
+    for gpu in snap.failed_gpus:
+        rows.append((f"gpu {gpu.index}", f"UNUSABLE {gpu.name or 'unknown GPU'} ({gpu.error})"))
     if "torch" not in snap.unknown:
         if snap.torch is None:
             rows.append(("torch", "not installed"))
