@@ -128,3 +128,18 @@ def test_explain_without_vllm_here_names_the_first_release(tmp_path: Path) -> No
 def test_explain_stays_quiet_when_the_installed_vllm_serves_it(tmp_path: Path) -> None:
     _, found = _explain(tmp_path, {"vllm": "0.8.0"}, REFUSAL)
     assert found == []
+
+
+def test_a_yanked_release_is_never_the_recommended_one() -> None:
+    """pip skips a yanked release for a range, so the first release named is the first
+    that installs (our own three-release index: 0.2.0 serves it but was yanked)."""
+    from vlmdoctor.engines.index import from_document
+    from vlmdoctor.evaluate.facts_engines import _record
+
+    index = from_document({"format": 1, "engines": {"vllm": {
+        "releases": ["0.1.0", "0.2.0", "0.2.1"], "yanked": ["0.2.0"],
+        "pins": {"0.2.1": {"torch": "==2.5.1"}}, "archs": {"ToyForCausalLM": "1-2"}}}})
+    record = _record(index.engines["vllm"], "0.1.0", ["ToyForCausalLM"], 0)
+    assert record is not None and record["spec"] == ">=0.2.1"
+    assert record["fix"][0].startswith("pip install 'vllm>=0.2.1'   # the first release that "
+                                       "serves it (vLLM 0.2.1 pins torch==2.5.1)")
