@@ -19,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 from vlmdoctor.errors import InputError
 from vlmdoctor.record import record
 from vlmdoctor.tfindex.ranges import decode_ranges
+from vlmdoctor.tfindex.releases import place
 
 INDEX_FILE = Path("data") / "engines-index.json.gz"
 FORMAT = 1
@@ -35,20 +36,12 @@ class EngineReleases:
     archs: Mapping[str, str]  # arch -> range string over release positions
 
     def position(self, version: str) -> Optional[int]:
-        """The newest release at or before ``version`` (a pre-release or a local build reads
-        as the release before it); None when it is older than every release read or
+        """The newest release at or before ``version``, read as the transformers index reads
+        a version (``tfindex.releases.place``: a local build as its public version, a
+        pre-release as the release before it); None when older than every release read or
         unparsable."""
-        try:
-            wanted = Version(version)
-        except InvalidVersion:
-            return None
-        if wanted.is_prerelease or wanted.is_devrelease:
-            wanted = Version(wanted.base_version)
-            at = [i for i, r in enumerate(self.releases) if Version(r) < wanted]
-        else:
-            wanted = Version(wanted.public)
-            at = [i for i, r in enumerate(self.releases) if Version(r) <= wanted]
-        return at[-1] if at else None
+        placed = place(tuple(Version(r) for r in self.releases), self.releases, version)
+        return placed.pos if placed is not None else None
 
     def spans(self, arch: str) -> list[Span]:
         text = self.archs.get(arch)

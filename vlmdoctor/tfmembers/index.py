@@ -14,11 +14,12 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.record import record
 from vlmdoctor.tfindex.ranges import decode_ranges, encode_ranges
+from vlmdoctor.tfindex.releases import place
 
 MEMBERS_FILE = Path("data") / "transformers-members.json.gz"
 FORMAT = 1
@@ -40,17 +41,9 @@ class MembersIndex:
     classes: Mapping[str, Mapping[str, Any]]
 
     def position(self, version: str) -> Optional[int]:
-        try:
-            wanted = Version(version)
-        except InvalidVersion:
-            return None
-        if wanted.is_prerelease or wanted.is_devrelease:
-            base = Version(wanted.base_version)
-            at = [i for i, r in enumerate(self.releases) if Version(r) < base]
-        else:
-            public = Version(wanted.public)
-            at = [i for i, r in enumerate(self.releases) if Version(r) <= public]
-        return at[-1] if at else None
+        """Where ``version`` reads in the index, as the release index reads it."""
+        placed = place(tuple(Version(r) for r in self.releases), self.releases, version)
+        return placed.pos if placed is not None else None
 
     def bases_at(self, cls: str, pos: int) -> list[str]:
         for text, spans in self.classes.get(cls, {}).get("bases", {}).items():
