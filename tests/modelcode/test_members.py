@@ -10,57 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import environment
+from tests.conftest import FIXTURES, environment
 from tests.hostile.test_reports import run
 from vlmdoctor.modelcode.membercheck import member_problems
 from vlmdoctor.modelcode.scan import CodeScan, scan_files
 from vlmdoctor.tfmembers.index import load_members
 
-MODELING = '''\
-import torch
-from torch import nn
-from transformers import PreTrainedModel
-from transformers.modeling_utils import PreTrainedModel as Base
-from .configuration_toy import ToyConfig
-
-
-class ToyPreTrainedModel(Base):
-    config_class = ToyConfig
-
-    def _init_weights(self, module):
-        self.helper_defined_by_subclass()
-
-
-class ToyForCausalLM(ToyPreTrainedModel):
-    def __init__(self, config):
-        super().__init__(config)
-        self.lm_head = nn.Linear(8, 8)
-        self.post_init()
-
-    def helper_defined_by_subclass(self):
-        return self.training and self.lm_head
-
-    def _update_model_kwargs_for_generation(self, outputs, model_kwargs,
-                                            is_encoder_decoder=False,
-                                            standardize_cache_format=False):
-        model_kwargs["past_key_values"] = self._extract_past_from_model_output(
-            outputs, standardize_cache_format=standardize_cache_format)
-        return model_kwargs
-
-    def prepare_inputs_for_generation(self, input_ids, **kwargs):
-        return {"input_ids": input_ids, "gc": self.is_gradient_checkpointing}
-
-    def num_parameters(self, only_trainable=False):
-        return 0
-
-    def _set_gradient_checkpointing(self, module, value=False):
-        module.gradient_checkpointing = value
-
-
-class Unrelated(nn.Module):
-    def forward(self, x):
-        return self._extract_past_from_model_output(x)
-'''
+# Our own stand-in of remote code written for transformers 4.3x (also a rule fixture).
+MODELING = (FIXTURES / "modelcode" / "old-generation-hooks" / "modeling_toy.py").read_text()
 CONFIG = "from transformers import PretrainedConfig\nclass ToyConfig(PretrainedConfig):\n    model_type = 'toy'\n"
 
 
@@ -85,14 +42,14 @@ def test_classes_resolve_bases_through_aliases_and_local_classes(tmp_path: Path)
     classes = {c.name: c for c in _scan(tmp_path).classes}
     assert classes["ToyPreTrainedModel"].bases == ("transformers:PreTrainedModel",)
     assert classes["ToyForCausalLM"].bases == ("ToyPreTrainedModel",)
-    assert ("_extract_past_from_model_output", 27) in classes["ToyForCausalLM"].uses
+    assert ("_extract_past_from_model_output", 28) in classes["ToyForCausalLM"].uses
     assert "lm_head" in classes["ToyForCausalLM"].defines
 
 
 @pytest.mark.parametrize(("version", "missing"), [
     ("4.45.2", []), ("4.48.3", []),
-    ("4.49.0", [("modeling_toy.py:27", "_extract_past_from_model_output", "4.30.0 to 4.48.3")]),
-    ("5.24.0", [("modeling_toy.py:27", "_extract_past_from_model_output", "4.30.0 to 4.48.3")]),
+    ("4.49.0", [("modeling_toy.py:28", "_extract_past_from_model_output", "4.30.0 to 4.48.3")]),
+    ("5.24.0", [("modeling_toy.py:28", "_extract_past_from_model_output", "4.30.0 to 4.48.3")]),
 ])
 def test_a_removed_helper_is_missing_from_its_release_on(tmp_path: Path, version: str,
                                                          missing: list[tuple[str, str, str]]) -> None:
@@ -102,11 +59,11 @@ def test_a_removed_helper_is_missing_from_its_release_on(tmp_path: Path, version
 
 @pytest.mark.parametrize(("version", "expected"), [
     ("4.34.1", []),  # the base had no _set_gradient_checkpointing, nor num_new_tokens
-    ("4.40.0", [("modeling_toy.py:37", "_set_gradient_checkpointing",
+    ("4.40.0", [("modeling_toy.py:38", "_set_gradient_checkpointing",
                  "enable', 'gradient_checkpointing_func", "4.35.0")]),
-    ("4.45.2", [("modeling_toy.py:24", "_update_model_kwargs_for_generation", "num_new_tokens",
+    ("4.45.2", [("modeling_toy.py:25", "_update_model_kwargs_for_generation", "num_new_tokens",
                  "4.41.0"),
-                ("modeling_toy.py:37", "_set_gradient_checkpointing",
+                ("modeling_toy.py:38", "_set_gradient_checkpointing",
                  "enable', 'gradient_checkpointing_func", "4.35.0")]),
 ])
 def test_an_override_without_a_parameter_the_base_gained(
@@ -133,7 +90,7 @@ def test_through_check_with_the_window_and_the_fix(tmp_path: Path) -> None:
     member = found["model-code-member-missing"]
     assert member["severity"] == "error"
     assert member["message"].startswith(
-        "modeling_toy.py:27 ToyForCausalLM uses _extract_past_from_model_output (in "
+        "modeling_toy.py:28 ToyForCausalLM uses _extract_past_from_model_output (in "
         "transformers 4.30.0 to 4.48.3).")
     assert member["fix"] == ["pip install 'transformers>=4.30.0,<4.49.0'   # the releases whose "
                              "base classes have every member it uses"]
