@@ -167,6 +167,8 @@ MUTANTS = (
     Mutant("fixplan-torch-index-always-primary", "vlmdoctor/fixplan/merge.py",
            "extra = any(e for _, u, e, _ in indexes if u == url) or any(p not in served for p in packages)",
            "extra = False", ("tests/fixplan",)),
+    Mutant("card-bound-moved", "rules/models/minigemini.yaml",
+           '\n        spec: "==4.36.2"', '\n        spec: "==4.36.1"', ("tests/cards",)),
     Mutant("python-isolated-mode", "vlmdoctor/collect/foreign.py",
            '[python, "-E", "-c", SNIPPET]', '[python, "-I", "-c", SNIPPET]',
            ("tests/collect/test_foreign_python.py",)),
