@@ -50,7 +50,7 @@ MUTANTS = (
            "            os.killpg(proc.pid, sig)\n", "            pass\n",
            ("tests/test_regressions.py", "tests/probe/test_runner.py")),
     Mutant("raw-pynvml-errors-escape", "vlmdoctor/collect/nvml.py",
-           "            raise NvmlFailure(_reason(exc)) from None\n",
+           "            raise NvmlFailure(_reason(exc), code if isinstance(code, int) else None) from None\n",
            "            raise\n",
            ("tests/collect",)),
     Mutant("markdown-cells-unescaped", "vlmdoctor/render/safe.py",
