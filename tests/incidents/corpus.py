@@ -50,6 +50,7 @@ GPUS: dict[str, tuple[str, str, int]] = {
     "P100": ("Tesla P100-PCIE-16GB", "6.0", 16384),
     "P40": ("Tesla P40", "6.1", 24576),
     "GTX 1080 Ti": ("NVIDIA GeForce GTX 1080 Ti", "6.1", 11264),
+    "GTX 1080": ("NVIDIA GeForce GTX 1080", "6.1", 8192),
     "V100": ("Tesla V100-SXM2-32GB", "7.0", 32768),
     "V100-16GB": ("Tesla V100-PCIE-16GB", "7.0", 16384),
     "T4": ("Tesla T4", "7.5", 15360),
