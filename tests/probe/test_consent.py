@@ -214,3 +214,17 @@ def test_the_finding_is_read_back_from_a_saved_report() -> None:
     other = ProbeResult(status="passed", device="cpu",
                         steps=(ProbeStep("local-model", "passed", 1.0, "llava at toy size"),))
     assert probe_findings(other) == ()
+
+
+
+def test_an_auto_map_that_is_not_an_object_is_refused_before_any_probe(tmp_path: Path) -> None:
+    # a bare-string auto_map never reaches the consent check: the config reader refuses it
+    model, marker = marked_copy(tmp_path)
+    config_path = Path(model) / "config.json"
+    config = json.loads(config_path.read_text())
+    config["auto_map"] = "modeling_toyvlm.ToyVLMForCausalLM"
+    config_path.write_text(json.dumps(config))
+    code, out, err = run("probe", "--model", model, "--device", "cpu", "--format", "json")
+    assert not marker.exists()
+    assert (code, out, err) == (2, "", f"vlmdoctor: error: {config_path}: auto_map: "
+                                         "expected an object\n")
