@@ -325,3 +325,15 @@ def test_hostile_values_in_a_report_never_run_from_the_plan(tmp_path: Path) -> N
         subprocess.run([bash, "-c", command], cwd=tmp_path, env={"PATH": ""}, timeout=10,
                        capture_output=True, check=False)
     assert not marker.exists()
+
+
+def test_a_pin_the_installed_version_already_meets_breaks_nothing() -> None:
+    # "odd" was broken before the plan (it wants >=4.45 and 4.36.2 is installed); a plan
+    # whose pin 4.36.2 already meets changes nothing, so it is not blamed on the plan
+    ctx = _ctx({"packages": {"transformers": "4.36.2", "odd": "1.0"},
+                "requirements": {"odd": ["transformers>=4.45"]}})
+    kept = build_fix_plan(ctx, [_finding("f", "pip install 'transformers==4.36.2'")])
+    assert kept.breaks == ()
+    moved = build_fix_plan(ctx, [_finding("f", "pip install 'transformers==4.37.0'")])
+    assert [b.why for b in moved.breaks] == [
+        "odd 1.0 requires transformers>=4.45; the plan installs transformers==4.37.0"]

@@ -214,3 +214,43 @@ def test_the_finding_is_read_back_from_a_saved_report() -> None:
     other = ProbeResult(status="passed", device="cpu",
                         steps=(ProbeStep("local-model", "passed", 1.0, "llava at toy size"),))
     assert probe_findings(other) == ()
+
+
+
+def test_an_auto_map_that_is_not_an_object_is_refused_before_any_probe(tmp_path: Path) -> None:
+    # a bare-string auto_map never reaches the consent check: the config reader refuses it
+    model, marker = marked_copy(tmp_path)
+    config_path = Path(model) / "config.json"
+    config = json.loads(config_path.read_text())
+    config["auto_map"] = "modeling_toyvlm.ToyVLMForCausalLM"
+    config_path.write_text(json.dumps(config))
+    code, out, err = run("probe", "--model", model, "--device", "cpu", "--format", "json")
+    assert not marker.exists()
+    assert (code, out, err) == (2, "", f"vlmdoctor: error: {config_path}: auto_map: "
+                                         "expected an object\n")
+
+
+@needs_torch
+def test_both_dynamic_module_loaders_refuse_once_guarded(tmp_path: Path) -> None:
+    """Whichever of transformers' two loaders a code path reaches, the guarded child refuses
+    with the same message and imports nothing."""
+    model, marker = marked_copy(tmp_path)
+    script = (
+        "import transformers.dynamic_module_utils as dmu\n"
+        "from vlmdoctor.probe import consent\n"
+        "consent.guard()\n"
+        f"for load, args in ((dmu.get_class_in_module, ('ToyVLMConfig', {model!r} + "
+        "'/configuration_toyvlm.py')),\n"
+        f"                   (dmu.get_class_from_dynamic_module, ('configuration_toyvlm.ToyVLMConfig', "
+        f"{model!r}))):\n"
+        "    try:\n"
+        "        load(*args)\n"
+        "    except consent.RemoteCodeRefused as exc:\n"
+        "        print('refused:', str(exc)[:39])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=str(tmp_path),
+                          env={"PYTHONPATH": str(ROOT), "HF_MODULES_CACHE": str(tmp_path / "m"),
+                               "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    assert done.stdout.splitlines() == ["refused: remote code not run: transformers asked"] * 2, \
+        done.stderr[-2000:]
+    assert not marker.exists()
