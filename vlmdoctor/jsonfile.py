@@ -76,6 +76,18 @@ def read_bounded(path: str | os.PathLike[str], shown: str, max_bytes: int,
     return raw
 
 
+def read_gz_json(path: str | os.PathLike[str], max_bytes: int, what: str) -> Any:
+    """A generated ``*.json.gz`` data file read through ``read_bounded``; a missing,
+    truncated or undecodable file is one InputError naming it."""
+    import gzip
+
+    shown = str(path)
+    try:
+        return json.loads(gzip.decompress(read_bounded(path, shown, max_bytes, what)))
+    except (OSError, ValueError, EOFError) as exc:  # FileNotFoundError and bad gzip included
+        raise InputError(f"{shown}: cannot read the {what} ({exc})") from None
+
+
 def parse_json(raw: bytes | str, shown: str, what: str = "JSON") -> Any:
     """Parse and check JSON text; every refusal names ``shown`` and, where one, the field."""
     try:

@@ -112,7 +112,7 @@ def test_release_placement() -> None:
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"not gzip", "cannot read the engine index"),
+    (b"not gzip", "cannot read the serving-engine index"),
     (gzip.compress(b'{"format": 9}'), "engine index: format 9, expected 1"),
     (gzip.compress(b'{"format": 1, "engines": {"vllm": 3}}'), "the 'vllm' section is malformed"),
     (gzip.compress(b'{"format": 1, "engines": {"vllm": {"releases"')[:20], "cannot read"),
@@ -130,7 +130,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
 
     path = tmp_path / "fifo"
     os.mkfifo(path)
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="is a FIFO, not a serving-engine index"):
         load_engine_index(path)
 
 

@@ -6,10 +6,6 @@ release artefacts; loaded only when an engine is installed and a model is checke
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
-import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -17,6 +13,7 @@ from typing import Any, Mapping, Optional
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_gz_json
 from vlmdoctor.record import record
 from vlmdoctor.tfindex.ranges import decode_ranges
 from vlmdoctor.tfindex.releases import place
@@ -87,14 +84,4 @@ def load_engine_index(path: Optional[Path] = None) -> EngineIndex:
     if path is None:
         from vlmdoctor.knowledge import default_rules_dir
         path = default_rules_dir() / INDEX_FILE
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or flood
-            raise ValueError("not a regular file")
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            raise ValueError("larger than any engine index")
-        document = json.loads(gzip.decompress(raw))
-    except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: cannot read the engine index ({exc})") from None
-    return from_document(document)
+    return from_document(read_gz_json(path, MAX_BYTES, "serving-engine index"))

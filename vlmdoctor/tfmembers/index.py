@@ -6,10 +6,6 @@ index cannot place (older than its first) gives no answer, a newer one reads as 
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
-import stat
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -17,6 +13,7 @@ from typing import Any, Mapping, Optional
 from packaging.version import Version
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_gz_json
 from vlmdoctor.record import record
 from vlmdoctor.tfindex.ranges import decode_ranges, encode_ranges
 from vlmdoctor.tfindex.releases import place
@@ -104,14 +101,4 @@ def load_members(path: Optional[Path] = None) -> MembersIndex:
     if path is None:
         from vlmdoctor.knowledge import default_rules_dir
         path = default_rules_dir() / MEMBERS_FILE
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise ValueError("not a regular file")
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            raise ValueError("larger than any members index")
-        document = json.loads(gzip.decompress(raw))
-    except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: cannot read the transformers members index ({exc})") from None
-    return from_document(document)
+    return from_document(read_gz_json(path, MAX_BYTES, "transformers members index"))
