@@ -19,14 +19,14 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vlmdoctor.tfindex.ranges import encode_ranges  # noqa: E402
+from vlmdoctor.tfmembers.build import build_document  # noqa: E402
 from vlmdoctor.tfmembers.extract import FILES, classes_in  # noqa: E402
 
 MINIMUM = Version("4.30.0")
@@ -63,22 +63,14 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     found = wheels(args.cache.expanduser())
-    bases: dict[str, dict[str, list[int]]] = {}
-    members: dict[str, dict[str, dict[str, list[int]]]] = {}
-    for position, (version, path) in enumerate(found):
-        for cls, data in scan(path).items():
-            bases.setdefault(cls, {}).setdefault(",".join(data["bases"]), []).append(position)
-            for member, sig in data["members"].items():
-                members.setdefault(cls, {}).setdefault(member, {}).setdefault(sig, []).append(position)
-        print(f"[{position + 1}/{len(found)}] transformers {version}", file=sys.stderr, flush=True)
-    document = {
-        "format": 1,
-        "releases": [v for v, _ in found],
-        "classes": {cls: {"bases": {b: encode_ranges(p) for b, p in sorted(bases[cls].items())},
-                          "members": {m: {s: encode_ranges(p) for s, p in sorted(sigs.items())}
-                                      for m, sigs in sorted(members.get(cls, {}).items())}}
-                    for cls in sorted(bases)},
-    }
+
+    def scanned() -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+        for position, (version, path) in enumerate(found):
+            yield version, scan(path)
+            print(f"[{position + 1}/{len(found)}] transformers {version}", file=sys.stderr,
+                  flush=True)
+
+    document = build_document(scanned())
     text = json.dumps(document, sort_keys=True, separators=(",", ":"))
     args.out.write_bytes(gzip.compress(text.encode(), mtime=0))
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, {len(found)} releases "
