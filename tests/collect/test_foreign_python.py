@@ -132,3 +132,17 @@ def test_the_user_site_packages_comes_before_the_interpreters_own(
     packages = snapshot_of("--python", str(base))["packages"]
     assert isinstance(packages, dict)
     assert packages["pip"] == "0.0.1" and packages["onlyuser"] == "3.2.1"
+
+
+def test_an_interpreter_that_prints_a_banner_first_is_still_read(tmp_path: Path) -> None:
+    # Cluster wrappers and sitecustomize hooks print before the program runs; the snippet's
+    # JSON is the last line of the output.
+    from vlmdoctor.collect.foreign import inspect_python
+
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/sh\necho "Loaded module python/site-default"\n'
+                       f'exec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    found = inspect_python(str(wrapper))
+    assert found.version == "%d.%d.%d" % sys.version_info[:3]
+    assert found.implementation == sys.implementation.name

@@ -24,6 +24,19 @@ def _cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def _tiny_weight_bytes(model_type: str) -> int:
+    """Bytes of the unique tensors of the tiny model the probe builds (two layers on CPU)."""
+    import transformers
+
+    from vlmdoctor.probe import tiny
+
+    config, model_class, _ = tiny.BUILDERS[model_type](transformers, 2)
+    seen: dict[int, int] = {}
+    for tensor in model_class(config).state_dict().values():
+        seen[tensor.data_ptr()] = tensor.numel() * tensor.element_size()
+    return sum(seen.values())
+
+
 def test_probe_passes_on_cpu_for_real() -> None:
     started = time.monotonic()
     result = run_probe(ProbeRequest(family="qwen2-vl", device="cpu", timeout=120))
@@ -37,6 +50,10 @@ def test_probe_passes_on_cpu_for_real() -> None:
         r"qwen2_vl architecture \(Qwen2VLForConditionalGeneration, \d+\.\d MB safetensors, fp32, "
         r"7 modules over cpu\); loaded in \d+\.\d\d s; generated 8/8 tokens in \d+\.\d\d s, "
         r"logits finite", result.steps[-1].detail)
+    # The size shown is the saved weights': the same tiny model's unique fp32 tensors, plus a
+    # safetensors header of a few KB, within the one-decimal rounding of the MB shown.
+    shown = float(re.search(r"(\d+\.\d) MB safetensors", result.steps[-1].detail).group(1))  # type: ignore[union-attr]
+    assert abs(shown * 1e6 - _tiny_weight_bytes("qwen2_vl")) <= 0.05e6 + 32 * 1024
     assert result.tokens_per_second is not None and result.tokens_per_second > 0
     assert result.peak_memory_bytes == {}
     assert probe_findings(result) == ()  # CPU was asked for: not worth an info finding
