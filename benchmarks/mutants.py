@@ -5,6 +5,7 @@ run the tests that should notice it, and report the mutants that survive.
     python benchmarks/mutants.py              # every mutant
     python benchmarks/mutants.py NAME ...     # only these
     python benchmarks/mutants.py --list
+    python benchmarks/mutants.py --confirm    # survivors again against the whole suite
 
 Each mutant replaces one exact snippet (which must occur exactly once, so a refactor that
 moves the code makes the mutant fail loudly as 'stale' instead of silently passing) and
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import NamedTuple
 
@@ -44,6 +46,7 @@ PLAN = ("tests/plan",)
 MEMBERS = ("tests/modelcode/test_members.py", "tests/modelcode/test_members_build.py")
 ENGINES = ("tests/engines",)  # test_edges.py among them
 DRIFT = ("tests/cluster/test_drift.py", "tests/cluster/test_drift_edges.py")
+REQUIREMENTS = ("tests/collect/test_requirements.py", "tests/rules")
 GPUHEALTH = ("tests/collect/test_nvml_isolated.py", "tests/cluster/test_gate.py", "tests/rules")
 
 MUTANTS = (
@@ -256,7 +259,7 @@ MUTANTS = (
            "if options.tensor_parallel_size <= len(request.gpus):", VLLM),
     Mutant("vllm-utilization-one-rejected", "vlmdoctor/plan/vllm.py",
            "if not 0 < options.gpu_memory_utilization <= 1:",
-           "if not 0 < options.gpu_memory_utilization < 1:", VLLM + ("tests/plan/test_cli.py",)),
+           "if not 0 < options.gpu_memory_utilization < 1:", (*VLLM, "tests/plan/test_cli.py")),
     Mutant("vllm-sampler-not-profiled", "vlmdoctor/plan/vllm.py",
            "peak = max(lm_peak + sampler, vision_peak)", "peak = max(lm_peak, vision_peak)", VLLM),
     Mutant("vllm-largest-above-model-context", "vlmdoctor/plan/vllm.py",
@@ -429,6 +432,16 @@ MUTANTS = (
     Mutant("facts-quant-alternative-required", "vlmdoctor/evaluate/facts/files.py",
            "if not any(name in ctx.snapshot.packages for name in group):",
            "if not all(name in ctx.snapshot.packages for name in group):", ("tests/rules",)),
+    Mutant("facts-members-window-oldest-run", "vlmdoctor/evaluate/facts/members.py",
+           "last = first = max(positions)", "last = first = min(positions)", MEMBERS),
+    Mutant("facts-cuda-library-pin-an-error", "vlmdoctor/evaluate/facts/stack.py",
+           'severity = "error" if d.requirer in core and not _runtime_library(d.package) \\',
+           'severity = "error" if d.requirer in core \\', REQUIREMENTS),
+    Mutant("facts-torch-fix-leaves-torchvision", "vlmdoctor/evaluate/facts/stack.py",
+           "            pins.extend(f for f in followers if f not in names)\n", "", REQUIREMENTS),
+    Mutant("facts-incompatible-error-needs-all-core", "vlmdoctor/evaluate/facts/stack.py",
+           '"severity": "error" if any(w.split(" ")[0] in core for w, _ in pairs)',
+           '"severity": "error" if all(w.split(" ")[0] in core for w, _ in pairs)', REQUIREMENTS),
     Mutant("facts-lowest-gpu-cc", "vlmdoctor/evaluate/facts/extensions.py",
            "return str(max(ccs)) if ccs else None", "return str(min(ccs)) if ccs else None",
            ("tests/rules",)),
@@ -474,6 +487,14 @@ def run_one(mutant: Mutant, timeout: float, tests: tuple[str, ...] = ()) -> tupl
         return f"error (pytest exit {proc.returncode})", took
 
 
+def _judge(mutant: Mutant, timeout: float, confirm: bool) -> tuple[str, float]:
+    outcome, took = run_one(mutant, timeout)
+    if outcome == "SURVIVED" and confirm:
+        outcome, more = run_one(mutant, timeout, ("tests",))
+        outcome, took = f"{outcome} (whole suite)", took + more
+    return outcome, took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*")
@@ -481,24 +502,33 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--confirm", action="store_true",
                         help="run each survivor again against the whole suite")
+    parser.add_argument("--jobs", type=int, default=max(1, min(8, os.cpu_count() or 1)),
+                        help="mutants checked at once, each in its own copy (default: the "
+                             "CPU count, at most 8)")
     args = parser.parse_args()
-    chosen = [m for m in MUTANTS if not args.names or m.name in args.names]
     if args.list:
         for m in MUTANTS:
             print(f"{m.name:<36} {m.path}  ->  {' '.join(m.tests)}")
         return
-    bad = 0
-    for mutant in chosen:
-        outcome, took = run_one(mutant, args.timeout)
-        if outcome == "SURVIVED" and args.confirm:
-            outcome, more = run_one(mutant, args.timeout, ("tests",))
-            outcome, took = f"{outcome} (whole suite)", took + more
-        bad += not outcome.startswith("killed")
-        print(f"{outcome:<28} {took:6.1f} s  {mutant.name}", flush=True)
-    killed = len(chosen) - bad
+    unknown = sorted(set(args.names) - {m.name for m in MUTANTS})
+    if unknown:
+        parser.error(f"no such mutant: {', '.join(unknown)} (see --list)")
+    chosen = [m for m in MUTANTS if not args.names or m.name in args.names]
+    started = time.monotonic()
+    outcomes: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {pool.submit(_judge, m, args.timeout, args.confirm): m for m in chosen}
+        for future in as_completed(futures):
+            outcome, took = future.result()
+            outcomes[futures[future].name] = outcome
+            print(f"{outcome:<28} {took:6.1f} s  {futures[future].name}", flush=True)
+    left = [m.name for m in chosen if not outcomes[m.name].startswith("killed")]
+    killed = len(chosen) - len(left)
     print(f"{killed} of {len(chosen)} mutants killed by behaviour "
-          f"({100 * killed / max(1, len(chosen)):.0f} %)")
-    sys.exit(1 if bad else 0)
+          f"({100 * killed / max(1, len(chosen)):.0f} %) in {time.monotonic() - started:.0f} s")
+    for name in left:
+        print(f"  not killed: {name}: {outcomes[name]}")
+    sys.exit(1 if left else 0)
 
 
 if __name__ == "__main__":

@@ -144,5 +144,5 @@ def test_an_interpreter_that_prints_a_banner_first_is_still_read(tmp_path: Path)
                        f'exec {sys.executable} "$@"\n')
     wrapper.chmod(0o755)
     found = inspect_python(str(wrapper))
-    assert found.version == "%d.%d.%d" % sys.version_info[:3]
+    assert found.version == ".".join(str(n) for n in sys.version_info[:3])
     assert found.implementation == sys.implementation.name

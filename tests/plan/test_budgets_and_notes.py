@@ -51,8 +51,8 @@ def test_no_context_fits_when_only_one_shorter_than_the_new_tokens_would() -> No
     # no context that fits: an error, never a "largest context" below the new tokens.
     code, data = run("-m", "llava-1.5-7b-hf", "--gpus", "1xT4", "--new-tokens", "3000")
     assert code == 1
-    assert [(f["id"], f["severity"]) for f in data["findings"]][0] == ("plan-does-not-fit",
-                                                                       "error")
+    first = data["findings"][0]
+    assert (first["id"], first["severity"]) == ("plan-does-not-fit", "error")
     context = budget(data, "context")
     assert context["largest"] is None and context["smallest"] == 3001
     assert context["detail"] == "no context fits"
