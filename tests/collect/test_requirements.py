@@ -162,3 +162,30 @@ def test_markers_follow_the_snapshot_machine_not_this_one() -> None:
     patch["host"] = {"os": "Linux", "arch": "x86_64"}
     assert [(f[0], f[2]) for f in _findings(patch)] == [
         ("package-requirement-missing", "pip install 'triton==3.1.0'")]
+
+
+def test_a_torch_fix_carries_torchvision_along_on_the_same_cuda_build() -> None:
+    # torchvision pins torch exactly: moving torch alone would break it, so the one command
+    # names torchvision too (pip picks the matching build) and keeps torch's CUDA index.
+    patch = {"packages": {"vllm": "0.6.3.post1"},
+             "requirements": {"vllm": ["torch==2.4.0"], "torchvision": ["torch==2.5.1"]}}
+    assert _findings(patch) == [(
+        "package-requirement-unmet", "warning",
+        "pip install 'torch==2.4.0' torchvision --extra-index-url "
+        "https://download.pytorch.org/whl/cu124")]
+
+
+def test_incompatible_pins_are_an_error_when_a_core_package_is_one_side() -> None:
+    def incompatible(requirements: dict[str, list[str]]) -> list[tuple[str, str]]:
+        ctx = Context(snapshot=snapshot("a100-cu124", {
+            "packages": {"tokenizers": "0.20.3", "vllm": "0.6.3.post1",
+                         "xformers": "0.0.28.post3"}, "requirements": requirements}),
+            tables=make_knowledge().tables)
+        return [(f.id, f.severity) for f in evaluate(make_knowledge().rules, ctx)
+                if f.id == "package-requirements-incompatible"]
+
+    # transformers (core) and vllm disagree on tokenizers: what every model imports breaks
+    assert incompatible({"transformers": ["tokenizers<0.20"], "vllm": ["tokenizers>=0.21"]}) \
+        == [("package-requirements-incompatible", "error")]
+    assert incompatible({"xformers": ["tokenizers<0.20"], "vllm": ["tokenizers>=0.21"]}) \
+        == [("package-requirements-incompatible", "warning")]

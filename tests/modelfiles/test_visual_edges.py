@@ -1,5 +1,5 @@
 """Visual tokens and the component split at their edges (issue 19 §6): a tile count that is
-not a whole multiple, and Mini-Gemini's second vision tower and its projectors."""
+not a whole multiple, and a second (auxiliary) vision tower and its projectors."""
 
 from __future__ import annotations
 
@@ -24,11 +24,14 @@ def test_idefics3_counts_a_partial_tile_as_a_whole_one(tmp_path: Path) -> None:
 
 
 def test_minigemini_aux_tower_and_uni_projectors_are_not_language(tmp_path: Path) -> None:
-    # Mini-Gemini (dvlab-research/MGM, mgm_arch.py): a ConvNeXt `vision_tower_aux` beside the
-    # CLIP tower, and `vlm_uni_*_projector` modules between them and the language model.
+    # Mini-Gemini (dvlab-research/MGM, mgm_arch.py) and its descendants: a second
+    # `vision_tower_aux*` beside the CLIP tower, and `vlm_uni_*_projector` modules between
+    # the towers and the language model.
     layout = {"model.vision_tower.vision_tower.embeddings.patch_embedding.weight":
               ("BF16", [1024, 3, 14, 14]),
-              "model.vision_tower_aux.vision_tower.stem.0.weight": ("BF16", [192, 3, 4, 4]),
+              # an auxiliary tower named by no other vision segment (a RADIO image tower)
+              "model.vision_tower_aux.image_tower.radio_model.blocks.0.attn.qkv.weight":
+              ("BF16", [192, 3, 4, 4]),
               "model.vlm_uni_aux_projector.0.weight": ("BF16", [1024, 1536]),
               "model.mm_projector.0.weight": ("BF16", [4096, 1024]),
               "model.layers.0.self_attn.q_proj.weight": ("BF16", [4096, 4096]),
