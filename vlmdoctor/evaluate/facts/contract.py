@@ -14,14 +14,16 @@ base) must call it in its own code.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
 from vlmdoctor.evaluate.facts.registry import fact
-from vlmdoctor.modelcode.classes import ClassUse
 from vlmdoctor.shell import arg
+
+if TYPE_CHECKING:  # not imported on the gate's path (it pulls in ast)
+    from vlmdoctor.modelcode.classes import ClassUse
 
 FIRST = Version("5.0.0rc0")
 _MAX_DEPTH = 16
