@@ -47,6 +47,7 @@ MEMBERS = ("tests/modelcode/test_members.py", "tests/modelcode/test_members_buil
 ENGINES = ("tests/engines",)  # test_edges.py among them
 DRIFT = ("tests/cluster/test_drift.py", "tests/cluster/test_drift_edges.py")
 REQUIREMENTS = ("tests/collect/test_requirements.py", "tests/rules")
+JSONFILE = ("tests/hostile/test_bounded_inputs.py", "tests/hostile/test_json_limits.py")
 GPUHEALTH = ("tests/collect/test_nvml_isolated.py", "tests/cluster/test_gate.py", "tests/rules")
 
 MUTANTS = (
@@ -128,7 +129,7 @@ MUTANTS = (
            ("tests/cluster/test_drift.py",)),
     Mutant("exit-zero-read-as-signal", "vlmdoctor/exitstatus.py",
            "if returncode is None or returncode >= 0:", "if returncode is None or returncode > 0:",
-           ("tests/probe", "tests/collect/test_nvml_isolated.py")),
+           ("tests/collect/test_nvml_isolated.py", "tests/probe/test_runner.py")),
     Mutant("rule-severity-lowered", "rules/checks/cuda.yaml",
            "  - id: cuda-driver-too-old\n    severity: error",
            "  - id: cuda-driver-too-old\n    severity: warning",
@@ -167,7 +168,7 @@ MUTANTS = (
            ("tests/modelfiles",)),
     Mutant("kv-cache-without-batch", "vlmdoctor/plan/memory.py",
            "kv = 2 * a.num_kv_heads * hd * b * sequence * batch",
-           "kv = 2 * a.num_kv_heads * hd * b * sequence", ("tests/plan",)),
+           "kv = 2 * a.num_kv_heads * hd * b * sequence", ("tests/plan/test_kv_batch.py",)),
     Mutant("frontier-one-below", "vlmdoctor/plan/frontier.py",
            "        low, high = (mid, high) if fits(mid) else (low, mid - 1)\n    return low",
            "        low, high = (mid, high) if fits(mid) else (low, mid - 1)\n    return low - 1",
@@ -175,7 +176,7 @@ MUTANTS = (
     Mutant("vllm-block-size", "vlmdoctor/plan/vllm.py",
            "BLOCK_SIZE = 16", "BLOCK_SIZE = 32", VLLM),
     Mutant("vllm-utilization-default", "vlmdoctor/plan/vllm.py",
-           "DEFAULT_UTILIZATION = 0.9", "DEFAULT_UTILIZATION = 0.95", ("tests/plan",)),
+           "DEFAULT_UTILIZATION = 0.9", "DEFAULT_UTILIZATION = 0.95", VLLM),
     Mutant("fixplan-merges-conflicting-pins", "vlmdoctor/fixplan/merge.py",
            "if possible(spec, [found] if found else []):", "if True:", ("tests/fixplan",)),
     Mutant("fixplan-torch-index-always-primary", "vlmdoctor/fixplan/merge.py",
@@ -189,16 +190,16 @@ MUTANTS = (
     # Issue 19 section 6: this round's modules that had no mutant yet.
     Mutant("jsonfile-one-byte-over-limit", "vlmdoctor/jsonfile.py",
            "    if len(raw) > max_bytes:\n", "    if len(raw) > max_bytes + 1:\n",
-           ("tests/hostile/test_bounded_inputs.py", "tests/hostile/test_json_limits.py")),
+           JSONFILE),
     Mutant("jsonfile-depth-limit-doubled", "vlmdoctor/jsonfile.py",
            "        if depth > MAX_DEPTH:\n", "        if depth > 2 * MAX_DEPTH:\n",
-           ("tests/hostile/test_bounded_inputs.py", "tests/hostile/test_json_limits.py")),
+           JSONFILE),
     Mutant("jsonfile-minus-sign-counted-as-digit", "vlmdoctor/jsonfile.py",
            'if len(text.lstrip("-")) > MAX_INT_DIGITS:', "if len(text) > MAX_INT_DIGITS:",
-           ("tests/hostile/test_bounded_inputs.py", "tests/hostile/test_json_limits.py")),
+           JSONFILE),
     Mutant("jsonfile-devices-read-as-files", "vlmdoctor/jsonfile.py",
            "        if not stat.S_ISREG(mode):\n", "        if stat.S_ISDIR(mode):\n",
-           ("tests/hostile/test_bounded_inputs.py", "tests/hostile/test_json_limits.py")),
+           JSONFILE),
     Mutant("breaks-removal-ignored", "vlmdoctor/fixplan/breaks.py",
            "elif req is None and item.package in removed:", "elif False:",
            ("tests/fixplan",)),
