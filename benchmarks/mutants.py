@@ -41,7 +41,8 @@ VLLM = ("tests/plan/test_stack_and_vllm.py", "tests/plan/test_vllm_rules.py")
 BUDGETS = "tests/plan/test_budgets_and_notes.py"
 FRONTIER = ("tests/plan/test_consumer_setups.py", "tests/plan/test_findings.py",
             "tests/modelfiles/test_layouts.py", BUDGETS)
-DEVICEMAP = ("tests/plan/test_devicemap.py", "tests/plan/test_stack_and_vllm.py")
+DEVICEMAP = ("tests/plan/test_devicemap.py", "tests/plan/test_devicemap_oracle.py",
+             "tests/plan/test_stack_and_vllm.py")
 PLAN = ("tests/plan",)
 MEMBERS = ("tests/modelcode/test_members.py", "tests/modelcode/test_members_build.py")
 ENGINES = ("tests/engines",)  # test_edges.py among them
@@ -287,6 +288,11 @@ MUTANTS = (
     Mutant("internvl-last-layer-not-on-gpu0", "vlmdoctor/plan/devicemap.py",
            "out = [*every_gpu(out[:-1], len(capacities), held=(0,)), 0]",
            "out = every_gpu(out, len(capacities))", DEVICEMAP),
+    Mutant("devicemap-capacities-ignored", "vlmdoctor/plan/devicemap.py",
+           "return [max(c, 0) / top for c in capacities]", "return [1.0 for c in capacities]",
+           DEVICEMAP),
+    Mutant("frontier-pixel-floor-one-token", "vlmdoctor/plan/frontier.py",
+           "floor = max((images.min_pixels or per) // per, 1)", "floor = 1", FRONTIER),
     Mutant("stack-plans-for-newest-allowed", "vlmdoctor/plan/stack.py",
            "return min(found) if found else None", "return max(found) if found else None",
            ("tests/plan/test_stack_and_vllm.py", "tests/plan/test_findings.py", BUDGETS)),
@@ -339,6 +345,19 @@ MUTANTS = (
     Mutant("render-resolver-error-one-line", "vlmdoctor/render/fixplan.py",
            'if status == "solvable":', 'if status != "error":',
            ("tests/fixplan", "tests/render")),
+    Mutant("fixplan-index-check-oldest-match", "vlmdoctor/fixplan/indexcheck.py",
+           "chosen = matching[-1]  # what pip would pick", "chosen = matching[0]",
+           ("tests/fixplan",)),
+    Mutant("alternatives-dry-run-reinstalls-removed", "vlmdoctor/fixplan/alternatives.py",
+           """for b in mine
+                                  if b.change != "removed"))""", "for b in mine))",
+           ("tests/fixplan",)),
+    Mutant("alternatives-venv-oldest-python", "vlmdoctor/fixplan/alternatives.py",
+           'return next((f"python{v}" for v in PYTHONS if', 'return next((f"python{v}" for v in PYTHONS[::-1] if',
+           ("tests/fixplan",)),
+    Mutant("render-fixplan-index-problems-hidden", "vlmdoctor/render/fixplan.py",
+           """        lines.append((f"  ! {printable(str(problem.get('why', '')))}", "bold yellow"))\n""",
+           "        pass\n", ("tests/fixplan", "tests/render")),
     # tfmembers: the members index and its extractor
     Mutant("tfmembers-self-attributes-missed", "vlmdoctor/tfmembers/extract.py",
            "                    members.setdefault(sub.attr, ATTRIBUTE)\n",
@@ -413,6 +432,9 @@ MUTANTS = (
     Mutant("python-first-output-line-read", "vlmdoctor/collect/foreign.py",
            '.strip().splitlines()[-1])', '.strip().splitlines()[0])',
            ("tests/collect/test_foreign_python.py",)),
+    Mutant("gpuhealth-every-gpu-reset-pending", "vlmdoctor/evaluate/gpuhealth.py",
+           "for g in snapshot.gpus\n            if g.reset_pending]", "for g in snapshot.gpus]",
+           GPUHEALTH),
     Mutant("drift-unusable-gpus-counted", "vlmdoctor/cluster/drift.py",
            'gpus = [g for g in data if isinstance(g, Mapping) and not g.get("error")]',
            "gpus = [g for g in data if isinstance(g, Mapping)]", DRIFT),

@@ -81,3 +81,43 @@ def test_archive_files_are_never_merged_as_requirements() -> None:
     assert plan.pip_install == "pip install 'numpy<2'"
     assert [s.command for s in plan.steps] == [
         "pip install 'numpy<2'", "pip install flash_attn-2.6.3-cp310-cp310-linux_x86_64.whl"]
+
+
+def test_the_removed_package_is_not_reinstalled_by_the_dry_run_alternative() -> None:
+    plan = build_fix_plan(_ctx({"packages": {"opencv-python": "4.9.0.80", "vlmeval": "0.1"},
+                                "requirements": {"vlmeval": ["opencv-python>=4.4"]}}), [
+        _finding("opencv-variants-conflict", "pip uninstall -y opencv-python",
+                 "pip install opencv-python-headless")])
+    change = plan.to_dict()["alternatives"][0]
+    assert change["kind"] == "change-too"
+    # which vlmeval release accepts opencv-python being gone: never install it again here
+    assert change["commands"] == ["pip install --dry-run vlmeval"]
+
+
+def _code_plan(fix: str) -> FixPlan:
+    from vlmdoctor.modelcode.scan import CodeScan, ImportSite
+
+    site = ImportSite(file="modeling_x.py", line=3, module="transformers.cache_utils",
+                      names=("DynamicCache",), local=False, guard="")
+    code = (CodeScan(origin="remote code", files=("modeling_x.py",), imports=(site,)),)
+    snap = Snapshot.from_dict(environment("h100x4-cu121", {}))
+    return build_fix_plan(Context(snapshot=snap, tables=make_knowledge().tables, code=code),
+                          [_finding("f", fix)])
+
+
+def test_the_index_check_reads_the_release_pip_would_pick() -> None:
+    # transformers.cache_utils.DynamicCache came with 4.36: pip picks the newest release in
+    # the range (4.40.x), which has it, though the range's oldest (4.30.0) does not.
+    assert _code_plan("pip install 'transformers>=4.30,<4.41'").index_problems == ()
+
+
+def test_an_index_problem_is_shown_in_text_and_markdown() -> None:
+    data = _code_plan("pip install 'transformers==4.34.0'").to_dict()
+    (problem,) = data["index_problems"]
+    why = problem["why"]
+    assert why.startswith("under the plan's transformers==4.34.0: The model's code imports names "
+                          "transformers 4.34.0 does not have: modeling_x.py:3 imports "
+                          "transformers.cache_utils.DynamicCache (in transformers 4.36.0 and "
+                          "later)")
+    assert f"  ! {why}" in [t for t, _ in fix_plan_lines(data)]
+    assert f"- **Index:** {why}" in fix_plan_markdown(data)

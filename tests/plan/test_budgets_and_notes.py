@@ -35,6 +35,7 @@ def test_a_pixel_budget_that_fits_is_kept_exactly_not_rounded_to_tokens() -> Non
     assert code == 0 and data["fits"] is True
     pixels = budget(data, "max-pixels")
     assert (pixels["requested"], pixels["largest"]) == (1000000, 1000000)
+    assert pixels["smallest"] == 3136  # the processor's min_pixels: 4 tokens of 28 x 28
     assert pixels["detail"] == "1,000,000 pixels = 1,275 visual tokens per image"
     assert pixels["flags"][0] == "vlmdoctor plan --max-pixels 1000000"
 
