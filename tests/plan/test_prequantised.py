@@ -149,6 +149,7 @@ def test_fp8_below_89_is_planned_dequantised(models: dict[str, Path]) -> None:
     """transformers dequantises FP8 to bf16 below 8.9 (quantizer_finegrained_fp8.py): on an
     A10 (8.6, 24 GiB) the plan is the bf16 size, and says why."""
     code, data = plan(models["fp8"], "A10")
+    assert (code, data["fits"]) == (0, True)
     assert (data["dtype"], data["per_gpu"][0]["weights_bytes"]) == ("bf16", BF16_BYTES)
     assert "checkpoint" not in data
     assert "planned dequantised to bf16: transformers dequantises the FP8 (128x128 blocks) " \
@@ -187,7 +188,7 @@ def test_dequantised_fp8_is_offered_as_stored_not_bitsandbytes(models: dict[str,
     """An FP8 checkpoint planned in bf16 on an H100 (as --dtype bf16 asks) does not fit a
     tight budget; the option is the checkpoint as stored, never bitsandbytes int8/int4."""
     code, data = plan(models["fp8"], "1x16GiB", "--dtype", "bf16")
-    assert not data["fits"]
+    assert (code, data["fits"]) == (1, False)
     dtype = [o for o in data["options"] if o["kind"] == "dtype"]
     assert [(o["value"], o["supported"]) for o in dtype] == [("int8", None)]
     assert dtype[0]["summary"] == ("load the FP8 (128x128 blocks) checkpoint as stored, not "
@@ -225,11 +226,13 @@ def test_vllm_uses_the_same_weight_bytes(models: dict[str, Path]) -> None:
     assert data["per_rank"]["weights_bytes"] == AWQ_BYTES
     assert (f"weights: the AWQ 4-bit (group 128) checkpoint as stored ({AWQ_BYTES:,} bytes "
             "before tensor parallelism)") in data["notes"]
+    assert (code, data["starts"]) == (0, True)
     code, out, _ = run("plan", "--model", str(models["fp8"]), "--gpus", "2xA100-80GB",
                        "--engine", "vllm", "--tensor-parallel-size", "2",
                        "--max-model-len", "4096", "--format", "json")
     # vLLM runs FP8 weight-only (Marlin) on Ampere: stored bytes, halved by TP 2.
-    assert json.loads(out)["per_rank"]["weights_bytes"] == FP8_BYTES // 2
+    data = json.loads(out)
+    assert (code, data["per_rank"]["weights_bytes"]) == (0, FP8_BYTES // 2)
 
 
 def test_checkpoint_of_reads_method_bits_group_and_kept_modules() -> None:
