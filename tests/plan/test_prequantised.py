@@ -30,6 +30,7 @@ heads x 128 = 512):
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -205,10 +206,10 @@ def test_split_across_two_gpus_gives_each_layer_its_stored_bytes(models: dict[st
     from vlmdoctor.knowledge.cards import Placement
     from vlmdoctor.modelfiles.card import card_from_facts
     from vlmdoctor.plan import PlanRequest, make_plan, parse_gpus
-    from vlmdoctor.record import replace
+    from vlmdoctor.record import replace as with_fields
 
     facts = read_model(_source(models["awq"]))
-    card = replace(card_from_facts(facts, "awq", None), placement=Placement(layers="model.layers"))
+    card = with_fields(card_from_facts(facts, "awq", None), placement=Placement(layers="model.layers"))
     result = make_plan(PlanRequest(card=card, gpus=parse_gpus("2x8GiB"),
                                    checkpoint=checkpoint_of(facts), context=4096,
                                    max_pixels=1003520))
@@ -253,8 +254,16 @@ def test_checkpoint_of_reads_method_bits_group_and_kept_modules() -> None:
     w4 = of(L.QUANT_CONFIGS["w4a16"])
     assert w4 is not None and (w4.label, w4.not_converted) == (
         "compressed-tensors 4-bit (group 128)", ("lm_head",))
+    assert (awq.dequantised_below, gptq.dequantised_below) == (None, None)
     nf4 = of(L.QUANT_CONFIGS["nf4"])
-    assert nf4 is not None and nf4.label == "bitsandbytes NF4 4-bit"
+    assert nf4 is not None and (nf4.label, nf4.bits) == ("bitsandbytes NF4 4-bit", 4)
+    int8 = of({"quant_method": "bitsandbytes", "load_in_8bit": True})
+    assert int8 is not None and (int8.label, int8.dtype, int8.min_cc) == (
+        "bitsandbytes 8-bit", "int8", "7.5")
+    ct8 = of({"quant_method": "compressed-tensors", "config_groups": {"group_0": {
+        "weights": {"num_bits": 8, "type": "float", "strategy": "channel"}}}})
+    assert ct8 is not None and (ct8.label, ct8.dtype, ct8.parts) == (
+        "FP8 (compressed-tensors)", "int8", "the FP8 weights with their scales")
     assert of({"quant_method": "hqq", "nbits": 4}) is None  # unknown packing: as before
     assert checkpoint_of(None) is None and checkpoint_of(ModelFacts()) is None
 
@@ -296,3 +305,88 @@ def _source(root: Path) -> Any:
     from vlmdoctor.modelfiles.locate import ModelSource
 
     return ModelSource(kind="directory", path=str(root), local=root)
+
+
+def _awq_card_and_facts(models: dict[str, Path]) -> tuple[Any, ModelFacts]:
+    from vlmdoctor.modelfiles.card import card_from_facts
+
+    facts = read_model(_source(models["awq"]))
+    return card_from_facts(facts, "awq", None), facts
+
+
+def test_stored_bytes_win_over_any_split_that_does_not_add_up(models: dict[str, Path]) -> None:
+    """Headers smaller than the 16-bit embeddings and head (those are quantised too): the
+    language model's stored bytes are kept whole, not made negative."""
+    from vlmdoctor.plan.stored import stored_weights
+    from vlmdoctor.plan.weights import components
+
+    card, facts = _awq_card_and_facts(models)
+    comp = components(card)
+    assert comp is not None
+    ckpt = checkpoint_of(facts)
+    assert ckpt is not None
+    small = stored_weights(card, comp, replace(ckpt, stored={"vision": 1_000, "language": 5_000}))
+    assert (small.total(comp.layers), small.embeddings, small.head, small.body) == (
+        6_000, 0, 0, 5_000 - 28 * small.per_layer)
+    assert small.quantised_vision  # 1,000 B for 676,550,144 params: quantised too
+    exact = stored_weights(card, comp, ckpt)
+    assert (exact.total(comp.layers), exact.vision, exact.quantised_vision) == (
+        AWQ_BYTES, VISION_BYTES, False)
+
+
+def test_without_headers_a_config_that_keeps_only_lm_head_quantises_the_vision_tower(
+        models: dict[str, Path]) -> None:
+    """modules_to_not_convert naming only language modules: the vision tower is quantised at
+    the method's rate (676,550,144 params x 0.51953125 B = 351,481,441 B after rounding)."""
+    from vlmdoctor.plan.stored import stored_weights
+    from vlmdoctor.plan.weights import components
+
+    card, facts = _awq_card_and_facts(models)
+    comp = components(card)
+    ckpt = checkpoint_of(facts)
+    assert comp is not None and ckpt is not None
+    bare = replace(ckpt, stored={})
+    kept_visual = stored_weights(card, comp, bare)
+    assert (kept_visual.vision, kept_visual.quantised_vision) == (VISION_BYTES, False)
+    lm_only = stored_weights(card, comp, replace(bare, not_converted=("lm_head",)))
+    assert (lm_only.vision, lm_only.quantised_vision) == (round(676_550_144 * 133 / 256), True)
+    assert lm_only.embeddings == kept_visual.embeddings == 1_089_994_752
+
+
+def test_a_checkpoint_that_does_not_fit_says_so_in_its_own_terms(models: dict[str, Path]) -> None:
+    """AWQ on a 6 GiB GPU: exit 1, the finding names the packing, and the options are a
+    bigger GPU, never a bitsandbytes dtype."""
+    code, out, _ = run("plan", "--model", str(models["awq"]), "--gpus", "1x6GiB",
+                       "--context", "4096", "--max-pixels", "1003520", "--format", "json")
+    data = json.loads(out)
+    assert (code, data["fits"]) == (1, False)
+    titles = [(f["id"], f["title"]) for f in data["findings"]]
+    assert (("plan-does-not-fit", f"{models['awq']} in AWQ 4-bit (group 128) as stored does "
+             "not fit 1 x 6GiB") in titles), titles
+    assert [o["kind"] for o in data["options"]] == ["larger-gpus"]
+    # the smallest larger GPU AWQ's kernels run on (7.5): not the K80 (3.7) or P100 (6.0)
+    assert data["options"][0]["value"] == "1xT4"
+
+
+def test_check_plans_the_saved_checkpoint_as_stored(models: dict[str, Path],
+                                                    tmp_path: Path) -> None:
+    """`check --from-report` re-plans a saved GPTQ directory from its facts alone: as stored,
+    on the report's A100s, with the headers' bytes."""
+    from tests.conftest import environment, make_knowledge
+    from vlmdoctor.doctor import CheckRequest, run_check
+    from vlmdoctor.reportfile import read_saved
+    from vlmdoctor.stages import planning
+
+    facts = read_model(_source(models["gptq"])).to_dict()
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({
+        "schema_version": 1, "environment": environment("a100-cu124"),
+        "target": {"model": "/m", "dtype": "auto", "model_facts": facts,
+                   "source": {"kind": "directory", "path": "/m"}}}))
+    knowledge = make_knowledge()
+    result = run_check(CheckRequest(from_report=str(path)), knowledge,
+                       saved=read_saved(str(path)), plan_stage=planning(knowledge))
+    assert result.plan is not None
+    data = result.plan.to_dict()
+    assert (data["dtype"], data["checkpoint"]) == ("int4", "GPTQ 4-bit (group 128)")
+    assert sum(u["weights_bytes"] for u in data["per_gpu"]) == GPTQ_BYTES
