@@ -390,3 +390,22 @@ def test_check_plans_the_saved_checkpoint_as_stored(models: dict[str, Path],
     data = result.plan.to_dict()
     assert (data["dtype"], data["checkpoint"]) == ("int4", "GPTQ 4-bit (group 128)")
     assert sum(u["weights_bytes"] for u in data["per_gpu"]) == GPTQ_BYTES
+
+
+def test_a_smaller_variant_is_planned_from_its_own_card(models: dict[str, Path],
+                                                        catalogue: Any) -> None:
+    """The 'smaller variant' option plans the variant in its own dtype, not with this
+    checkpoint's stored bytes nor a bitsandbytes int4 the user never asked for."""
+    from vlmdoctor.plan import PlanRequest, make_plan, parse_gpus
+
+    card, facts = _awq_card_and_facts(models)
+    small = catalogue.resolve("qwen2-vl-2b-instruct")
+    gpus = parse_gpus("1x6GiB")  # under the AWQ 7B's 6.45 GiB of weights
+    asked = PlanRequest(card=card, gpus=gpus, checkpoint=checkpoint_of(facts), dtype="int4",
+                        context=512, max_pixels=200704, variants=(small,))
+    result = make_plan(asked)
+    options = {o.kind: o for o in result.options}
+    own = make_plan(PlanRequest(card=small, gpus=gpus, context=512, max_pixels=200704))
+    assert not result.fits and own.dtype == "bf16" and own.fits
+    assert options["smaller-variant"].required_bytes == own.required_bytes
+    assert options["smaller-variant"].value == "qwen2-vl-2b-instruct"
