@@ -196,6 +196,12 @@ def test_dequantised_fp8_is_offered_as_stored_not_bitsandbytes(models: dict[str,
                                    "dequantised (no --dtype; needs compute capability >= 8.9: "
                                    "GPU support unknown)")
     assert _bitsandbytes(data) == []
+    # 11 GiB: even as stored (11.24 GiB at 4096 tokens) it needs a shorter context too
+    _, data = plan(models["fp8"], "1x11GiB", "--dtype", "bf16")
+    dtype = [o for o in data["options"] if o["kind"] == "dtype"]
+    assert [o["summary"] for o in dtype] == [
+        "load the FP8 (128x128 blocks) checkpoint as stored, not dequantised (no --dtype and "
+        "--context 2816; needs compute capability >= 8.9: GPU support unknown)"]
 
 
 def test_split_across_two_gpus_gives_each_layer_its_stored_bytes(models: dict[str, Path]) -> None:
