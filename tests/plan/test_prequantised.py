@@ -357,6 +357,9 @@ def test_without_headers_a_config_that_keeps_only_lm_head_quantises_the_vision_t
     lm_only = stored_weights(card, comp, replace(bare, not_converted=("lm_head",)))
     assert (lm_only.vision, lm_only.quantised_vision) == (round(676_550_144 * 133 / 256), True)
     assert lm_only.embeddings == kept_visual.embeddings == 1_089_994_752
+    ignored = stored_weights(card, comp, replace(bare, not_converted=("re:.*visual.*",
+                                                                      "lm_head")))
+    assert ignored.vision == VISION_BYTES  # a compressed-tensors ignore pattern
 
 
 def test_a_checkpoint_that_does_not_fit_says_so_in_its_own_terms(models: dict[str, Path]) -> None:

@@ -114,12 +114,11 @@ def _stored_option(request: PlanRequest, ckpt: Checkpoint) -> list[Option]:
         if best is None:
             return []
         plan, also = _try(replace(stored, context=best)), f" and --context {best}"
-    need = cc_tuple(ckpt.min_cc)
-    supported, gate = _gate(request, need) if need else (None, "no minimum compute capability stated")
-    floor = f"needs compute capability >= {ckpt.min_cc}: {gate}" if need else gate
+    supported, gate = _gate(request, cc_tuple(ckpt.min_cc))
+    floor = f"; needs compute capability >= {ckpt.min_cc}: {gate}" if ckpt.min_cc else ""
     return [Option("dtype", ckpt.dtype, plan.required_bytes, supported,
                    f"load the {ckpt.label} checkpoint as stored, not dequantised (no --dtype"
-                   f"{also}; {floor})")]
+                   f"{also}{floor})")]
 
 
 def _gpu_options(request: PlanRequest) -> list[Option]:

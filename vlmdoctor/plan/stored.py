@@ -54,9 +54,15 @@ def stored_weights(card: ModelCard, comp: Components, ckpt: Checkpoint) -> Weigh
         rate = quant_bytes(ckpt.dtype, card.architecture.hidden_size)
     else:
         rate = quantised_rate(ckpt, card.architecture.hidden_size)
-    qvision = bool(ckpt.not_converted) and all(component(n) == "language"
+    qvision = bool(ckpt.not_converted) and all(component(_module(n)) == "language"
                                                for n in ckpt.not_converted)
     return Weights(vision=round(vision_params * (rate if qvision else full)),
                    embeddings=embeddings, head=head, norm=norm,
                    per_layer=round(comp.per_layer * rate), body=round(comp.body * rate),
                    quantised_vision=qvision)
+
+
+def _module(name: str) -> str:
+    """A module name from a compressed-tensors ``ignore`` pattern: ``re:.*visual.*`` ->
+    ``visual`` (plain names pass through)."""
+    return name.removeprefix("re:").replace(".*", ".").strip(".^$")
