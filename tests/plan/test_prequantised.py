@@ -418,3 +418,24 @@ def test_a_smaller_variant_is_planned_from_its_own_card(models: dict[str, Path],
     assert not result.fits and own.dtype == "bf16" and own.fits
     assert options["smaller-variant"].required_bytes == own.required_bytes
     assert options["smaller-variant"].value == "qwen2-vl-2b-instruct"
+
+
+def test_vllm_refuses_awq_below_75_as_it_says(models: dict[str, Path]) -> None:
+    """vLLM stops before loading an AWQ checkpoint on a V100 (vllm-project/vllm#1488); FP8
+    starts on a T4 (7.5, weight-only FP8 Marlin) where transformers would dequantise it."""
+    code, out, _ = run("plan", "--model", str(models["awq"]), "--gpus", "V100-16GB",
+                       "--engine", "vllm", "--max-model-len", "4096")
+    assert code == 1
+    assert ("vLLM would stop with: ValueError: The quantization method awq is not supported "
+            "for the current GPU. Minimum capability: 75. Current capability: 70.") in out
+    assert "[error] plan-vllm-does-not-start" in out and "Verdict: DOES NOT START" in out
+    code, out, _ = run("plan", "--model", str(models["awq"]), "--gpus", "T4", "--engine",
+                       "vllm", "--max-model-len", "4096", "--format", "json")
+    assert (code, json.loads(out)["message"]) == (0, "")
+    code, out, _ = run("plan", "--model", str(models["fp8"]), "--gpus", "T4", "--engine",
+                       "vllm", "--max-model-len", "2048", "--format", "json")
+    data = json.loads(out)
+    assert data["message"] == "" and data["per_rank"]["weights_bytes"] == FP8_BYTES
+    code, out, _ = run("plan", "--model", str(models["gptq"]), "--gpus", "V100-16GB",
+                       "--engine", "vllm", "--max-model-len", "4096", "--format", "json")
+    assert json.loads(out)["per_rank"]["weights_bytes"] == GPTQ_BYTES  # no vLLM floor recorded for GPTQ

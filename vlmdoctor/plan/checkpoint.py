@@ -136,3 +136,22 @@ def quantised_rate(ckpt: Checkpoint, in_features: int | None) -> float:
         return weight + (FP8_BLOCK_SCALE_BYTES / ckpt.group_size if ckpt.group_size else 0.0)
     group = ckpt.group_size or in_features
     return weight + ((GROUP_SCALE_BYTES + weight) / group if group else 0.0)
+
+
+# vLLM refuses a checkpoint whose method's kernels need a newer GPU, before loading anything,
+# with this ValueError (vllm-project/vllm#1488: AWQ on a V100, "Minimum capability: 75").
+# AWQ needs 7.5; FP8 runs from 7.5, weight-only (W8A16) through FP8 Marlin below 8.9
+# (https://docs.vllm.ai/en/stable/features/quantization/fp8/).
+VLLM_MIN_CC = {"awq": (7, 5), "fp8": (7, 5)}
+VLLM_REFUSES = ("The quantization method {method} is not supported for the current GPU. "
+                "Minimum capability: {need}. Current capability: {have}.")
+
+
+def vllm_refusal(ckpt: Checkpoint | None, ccs: tuple[tuple[int, int] | None, ...]) -> str:
+    """vLLM's start-up error for this checkpoint on GPUs of these capabilities, or ""."""
+    need = VLLM_MIN_CC.get(ckpt.method) if ckpt is not None else None
+    low = min((cc for cc in ccs if cc is not None), default=None)
+    if ckpt is None or need is None or low is None or low >= need:
+        return ""
+    return VLLM_REFUSES.format(method=ckpt.method, need=need[0] * 10 + need[1],
+                               have=low[0] * 10 + low[1])

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.plan.checkpoint import vllm_refusal
 from vlmdoctor.plan.constants import CUDA_CONTEXT_BYTES, GIB
 from vlmdoctor.plan.memory import head_dim
 from vlmdoctor.plan.request import PlanRequest
@@ -114,6 +115,9 @@ def vllm_plan(request: PlanRequest, options: VllmOptions) -> VllmPlan:
         divisors = tuple(f"--tensor-parallel-size {t}" for t in range(tp - 1, 0, -1)
                          if a.num_attention_heads % t == 0)[:1]
         return VllmPlan(False, message, None, None, {}, divisors, tuple(notes))
+    refused = vllm_refusal(request.checkpoint, tuple(g.cc for g in request.gpus[:tp]))
+    if refused:
+        return VllmPlan(False, refused, None, None, {}, (), tuple(notes))
     dtype = request.resolved_dtype
     b = int({"fp32": 4}.get(float_dtype(dtype, card.native_dtype), 2))
     w = request_weights(request, comp)
