@@ -439,3 +439,14 @@ def test_vllm_refuses_awq_below_75_as_it_says(models: dict[str, Path]) -> None:
     code, out, _ = run("plan", "--model", str(models["gptq"]), "--gpus", "V100-16GB",
                        "--engine", "vllm", "--max-model-len", "4096", "--format", "json")
     assert json.loads(out)["per_rank"]["weights_bytes"] == GPTQ_BYTES  # no vLLM floor recorded for GPTQ
+
+
+def test_the_checkpoint_key_is_in_the_report_schema(models: dict[str, Path]) -> None:
+    from tests.schema.test_schema import GOLDEN, REPORT, errors
+
+    _, data = plan(models["awq"], "T4")
+    report = json.loads((GOLDEN / "mgm-34b-h100-cu117.json").read_text())
+    report["plan"] = data
+    assert errors(REPORT, report) == []
+    report["plan"]["checkpoint"] = 4
+    assert errors(REPORT, report) != []  # a string, as the schema says
