@@ -20,11 +20,13 @@ from vlmdoctor.modelfiles.quant import needs, plan_dtype
 # fp16 scale (``scales`` [in / group, out], 2 bytes) and one zero point packed at ``bits``
 # bits (``qzeros`` int32 [in / group, out * bits / 32]). GPTQ's ``g_idx`` (int32 per input
 # row, 4 / out_features bytes a weight) is left out: under 0.1 % for out_features >= 4096.
-# Sources: AutoAWQ awq/modules/linear/gemm.py (WQLinear_GEMM buffers),
-# GPTQModel gptqmodel/nn_modules/qlinear/__init__.py (BaseQuantLinear buffers).
+# Sources: https://github.com/casper-hansen/AutoAWQ/blob/main/awq/modules/linear/gemm.py
+# (WQLinear_GEMM buffers), https://github.com/ModelCloud/GPTQModel/blob/main/gptqmodel/
+# nn_modules/qlinear/__init__.py (BaseQuantLinear buffers).
 GROUP_SCALE_BYTES = 2
-# Fine-grained FP8 keeps one fp32 ``weight_scale_inv`` per weight_block_size block
-# (transformers integrations/finegrained_fp8.py FP8Linear).
+# Fine-grained FP8 keeps one fp32 ``weight_scale_inv`` per weight_block_size block (FP8Linear:
+# ceil(out / rows) x ceil(in / cols)): https://github.com/huggingface/transformers/blob/main/
+# src/transformers/integrations/finegrained_fp8.py
 FP8_BLOCK_SCALE_BYTES = 4
 
 _NAMES = {"awq": "AWQ", "gptq": "GPTQ", "fp8": "FP8", "bitsandbytes": "bitsandbytes",
@@ -45,8 +47,9 @@ class Checkpoint:
     min_cc: str | None = None  # its kernels' minimum compute capability (modelfiles.quant)
     why: str = ""
     # Below this compute capability transformers dequantises it to bf16 on load instead of
-    # refusing: FP8 below 8.9 (quantizers/quantizer_finegrained_fp8.py validate_environment:
-    # "We will default to dequantizing the model to bf16"). vLLM runs FP8 there weight-only.
+    # refusing: FP8 below 8.9 ("We will default to dequantizing the model to bf16",
+    # https://github.com/huggingface/transformers/blob/main/src/transformers/quantizers/
+    # quantizer_finegrained_fp8.py validate_environment). vLLM runs FP8 there weight-only.
     dequantised_below: str | None = None
 
     def dequantised_on(self, ccs: tuple[tuple[int, int] | None, ...]) -> bool:

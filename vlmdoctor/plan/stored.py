@@ -17,7 +17,8 @@ QUANTISED_VISION = 0.75
 def as_stored(request: PlanRequest) -> Checkpoint | None:
     """The checkpoint when the request plans it as stored. AWQ, GPTQ, compressed-tensors and
     bitsandbytes weights stay packed whatever the dtype (transformers' quantizers take it as
-    the compute dtype: quantizers/quantizer_awq.py, quantizer_gptq.py update_dtype); FP8 is
+    the compute dtype: update_dtype in quantizer_awq.py and quantizer_gptq.py under
+    https://github.com/huggingface/transformers/tree/main/src/transformers/quantizers); FP8 is
     dequantised by a float --dtype, and by transformers itself below compute capability 8.9."""
     ckpt = request.checkpoint
     if ckpt is None or (ckpt.dequantised_below and request.resolved_dtype in FLOAT_BYTES):
