@@ -271,6 +271,10 @@ def test_checkpoint_of_reads_method_bits_group_and_kept_modules() -> None:
     assert ct8 is not None and (ct8.label, ct8.dtype, ct8.parts) == (
         "FP8 (compressed-tensors)", "int8", "the FP8 weights with their scales")
     assert of({"quant_method": "hqq", "nbits": 4}) is None  # unknown packing: as before
+    three = of({"quant_method": "gptq", "bits": 3, "group_size": 128})
+    assert three is not None and (three.label, three.dtype, three.bits) == (
+        "GPTQ 3-bit (group 128)", "int4", 3)
+    assert quantised_rate(three, 3584) == 3 / 8 + (2 + 3 / 8) / 128
     assert checkpoint_of(None) is None and checkpoint_of(ModelFacts()) is None
 
 

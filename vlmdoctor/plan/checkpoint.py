@@ -113,6 +113,8 @@ def checkpoint_of(facts: ModelFacts | None) -> Checkpoint | None:
         return None
     method = str(quant.get("quant_method") or "unknown")
     dtype = plan_dtype(quant)
+    if dtype is None and method in ("awq", "gptq", "compressed-tensors") and bits_of(quant) < 4:
+        dtype = "int4"  # 2- and 3-bit packings: the plan's smallest precision, as stored
     if dtype is None:
         return None
     if method == "bitsandbytes":
