@@ -35,6 +35,7 @@ CLASSES: dict[str, str] = {
     "memory": "Memory: image and video token budgets, context length against the KV cache, truncation",
     "numerics": "dtype and numerics: bf16 on old GPUs, fp16 overflow",
     "system-libs": "System libraries: libGL, CUDA libraries, glibc, Python versions",
+    "container-runtime": "Containers and the NVIDIA runtime: the Container Toolkit, the image's CUDA requirement, compat libraries, device cgroups",
 }
 
 KNOWN_KEYS = {"id", "title", "source", "confirmed_by", "class", "environment", "model",
