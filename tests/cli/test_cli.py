@@ -11,17 +11,17 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import FIXTURES, ROOT, environment
-from vlmdoctor.cli import cli
-from vlmdoctor.cli.errors import run_cli
+from vlmdoctor.cli import dispatch
 
 ENV = FIXTURES / "environments"
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    """Run the real entry point in-process, capturing the exit code main() returns."""
+    """Run the real entry point in-process (the gate's parser, then click), capturing the
+    exit code main() exits with."""
     runner = CliRunner()
     with runner.isolation() as streams:
-        code = run_cli(cli, list(args))
+        code = dispatch(list(args))
         out, err = streams[0].getvalue(), streams[1].getvalue()
     return code, out.decode(), err.decode()
 
@@ -107,12 +107,12 @@ def test_malformed_rules_exit_2(tmp_path: Path) -> None:
 
 
 def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vlmdoctor.cli.check_cmd as check_cmd
+    import vlmdoctor.cli.check_run as check_run
 
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(check_cmd, "run_check", boom)
+    monkeypatch.setattr(check_run, "run_check", boom)
     code, _, err = run("check", "--no-probe")
     assert code == 3
     assert err == ("vlmdoctor: internal error: RuntimeError: kaput (set VLMDOCTOR_DEBUG=1 for a "
@@ -120,12 +120,12 @@ def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatc
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vlmdoctor.cli.check_cmd as check_cmd
+    import vlmdoctor.cli.check_run as check_run
 
     def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(check_cmd, "run_check", interrupted)
+    monkeypatch.setattr(check_run, "run_check", interrupted)
     code, _, err = run("check", "--no-probe")
     assert code == 130
     assert err.strip() == "vlmdoctor: interrupted"
