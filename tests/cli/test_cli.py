@@ -189,3 +189,43 @@ def test_from_report_replays_the_saved_probe(tmp_path: Path) -> None:
     data = json.loads(out)
     assert data["probe"] == probe["probe"]
     assert "probe-no-kernel-image" in [f["id"] for f in data["findings"]]
+
+
+def _probe_report(tmp_path: Path, kind: str) -> Path:
+    """A report whose saved probe failed with an error of ``kind`` (in the probe's own code
+    for probe-fault, in the model's code for model-code)."""
+    owner = "in the probe: " if kind == "probe-fault" else "in the model's code: "
+    probe = {"status": "failed", "device": "cuda:0",
+             "steps": [{"name": "local-model", "status": "failed", "seconds": 1.0,
+                        "detail": "RuntimeError: boom"}],
+             "generated_tokens": 0, "tokens_per_second": None, "peak_memory_bytes": {},
+             "error": {"kind": kind, "message": f"RuntimeError: boom\n{owner}x.py:3 in f: g()"}}
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps({"schema_version": 1, "environment": environment("h100x4-cu121"),
+                                "probe": probe}))
+    return path
+
+
+def test_a_probe_that_failed_in_its_own_code_does_not_fail_the_gate(tmp_path: Path) -> None:
+    """vlmdoctor's own probe bug says nothing about the model: the warning is reported and
+    the exit follows --fail-on, not 'the probe failed'."""
+    path = _probe_report(tmp_path, "probe-fault")
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert [(f["id"], f["severity"]) for f in data["findings"]] == [("probe-probe-fault", "warning")]
+    assert data["summary"]["verdict"] == "pass"
+    assert data["summary"]["reason"] == "nothing at or above --fail-on error"
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json",
+                       "--fail-on", "warning")
+    assert code == 1
+    assert json.loads(out)["summary"]["reason"] == "1 finding(s) at or above --fail-on warning"
+
+
+def test_a_probe_that_failed_in_the_models_code_fails_whatever_fail_on_says(
+        tmp_path: Path) -> None:
+    path = _probe_report(tmp_path, "model-code")
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json",
+                       "--fail-on", "never")
+    assert code == 1
+    assert json.loads(out)["summary"]["reason"] == "the probe failed"
