@@ -1,7 +1,7 @@
 """The names a rule may read, and what kind of value each is: owned by the knowledge layer.
 
 Rules and templates are validated against this list when they load; ``evaluate``
-supplies a getter for every name (``evaluate.facts.fact`` refuses a name or kind that is
+supplies a getter for every name (``evaluate.facts.registry.fact`` refuses a name or kind that is
 not declared here, and a test checks that every name has a getter). Names ending in
 ``.*`` take a suffix: ``packages.transformers``, ``env.MAX_PIXELS``.
 """
