@@ -8,7 +8,6 @@ or the setuptools ``__editable___*_finder.py`` ``MAPPING``.
 
 from __future__ import annotations
 
-import ast
 import json
 import sys
 from collections.abc import Iterable
@@ -72,6 +71,8 @@ def _from_dist_info(info: Path, name: str) -> Path | None:
 
 
 def _from_finder(finder: Path, name: str) -> Path | None:
+    import ast  # only for a setuptools editable finder
+
     try:
         tree = ast.parse(_read(finder))
     except SyntaxError:
