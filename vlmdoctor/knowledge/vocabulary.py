@@ -54,7 +54,8 @@ FACT_KINDS: dict[str, str] = {
     "model.quant_method": "str", "model.quant_why": "str",
     "model.quant_min_compute_capability": "version", "model.quant_packages_missing": "records",
     "engines.model_unserved": "records", "model.code_members_missing": "records",
-    "model.code_override_mismatch": "records", "stack.ecosystem_imports_missing": "records",
+    "model.code_override_mismatch": "records", "model.code_post_init_missing": "records",
+    "stack.ecosystem_imports_missing": "records",
     "stack.ecosystem_torch_missing": "records", "explain.engine_unserved": "records",
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from vlmdoctor.evaluate.facts import (  # noqa: F401 - registration
     code,
     compat,
+    contract,
     ecosystem,
     engines,
     extensions,
