@@ -51,6 +51,9 @@ def test_internvl_rule_weights_gpus_by_capacity():
 
 
 def test_xcomposer_on_2_and_4_gpus(plan_for):
+    # auto_configure_device_map: per_gpu_layers = 38 / n, GPU 0 starts at used = 3.
+    # 2 GPUs: 19 units: GPU 0 takes 16 layers (3 + 16 = 19), GPU 1 the other 16.
+    # 4 GPUs: 9.5 units: GPU 0 takes 7 (3 + 7 >= 9.5), GPUs 1 and 2 take 10, GPU 3 the last 5.
     for gpus, expected in (("2xRTX4090", {0: range(0, 16), 1: range(16, 32)}),
                            ("4xRTX4090", {0: range(0, 7), 1: range(7, 17), 2: range(17, 27),
                                           3: range(27, 32)})):
