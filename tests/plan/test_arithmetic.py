@@ -139,3 +139,13 @@ def test_bad_requests(catalogue, kwargs, message):
 
 def test_cuda_context_constant_is_documented_value():
     assert CUDA_CONTEXT_BYTES == 400 * MIB
+
+
+def test_llava_next_plans_its_image_tokens(plan_for):
+    # The shipped LLaVA-NeXT cards once gave tokens_per_image for an anyres kind, which the
+    # planner cannot read: every plan said "visual tokens per image" unknown.
+    plan = plan_for("llava-v1.6-vicuna-7b-hf", "1xA100-80GB", context=1024, images=1)
+    assert plan.unknown == ()
+    assert plan.workload.sequence == 1024 + 5 * 576  # 2 x 2 grid + base image, 576 each
+    # 32 layers x 2 x 32 KV heads x 128 x 2 B per token
+    assert plan.per_gpu[0].kv_bytes == 32 * 2 * 32 * 128 * 2 * (1024 + 2880)
