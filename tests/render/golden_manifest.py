@@ -76,7 +76,7 @@ def render_sources(renderer: str) -> list[str]:
     # importing a.b.c runs a/__init__.py and a/b/__init__.py first
     parents = {".".join(n.split(".")[:i]) for n in seen for i in range(1, n.count(".") + 1)}
     paths = {module_file(n) for n in seen | parents}
-    return sorted(str(p.relative_to(ROOT)) for p in paths if p is not None)
+    return sorted(p.relative_to(ROOT).as_posix() for p in paths if p is not None)
 
 
 def load() -> dict[str, Any]:
