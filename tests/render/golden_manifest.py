@@ -1,5 +1,5 @@
-"""The golden files' manifest (tests/golden/manifest.json): per golden, its sha256 and the
-sha256 of every file that renders it, so that a clean checkout with no git history can tell
+"""The golden files' manifest (tests/render/golden_manifest.json): per golden, its sha256 and
+the sha256 of every file that renders it, so that a clean checkout with no git history can tell
 a golden that was rewritten without a matching change in its code.
 
 A golden's render sources are:
@@ -26,7 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
-MANIFEST = GOLDEN / "manifest.json"
+MANIFEST = ROOT / "tests" / "render" / "golden_manifest.json"
 REFRESH = "UPDATE_GOLDEN=1 python -m pytest tests/render"
 
 
@@ -71,7 +71,7 @@ def render_sources(renderer: str) -> list[str]:
         seen.add(name)
         path = module_file(name)
         if path is None:
-            raise LookupError(f"tests/golden/manifest.json: no module {name!r} in vlmdoctor")
+            raise LookupError(f"tests/render/golden_manifest.json: no module {name!r} in vlmdoctor")
         todo.extend(imported_modules(path))
     # importing a.b.c runs a/__init__.py and a/b/__init__.py first
     parents = {".".join(n.split(".")[:i]) for n in seen for i in range(1, n.count(".") + 1)}
@@ -89,7 +89,7 @@ def save(data: dict[str, Any]) -> None:
 
 
 def goldens() -> list[str]:
-    return sorted(p.name for p in GOLDEN.iterdir() if p.is_file() and p != MANIFEST)
+    return sorted(p.name for p in GOLDEN.iterdir() if p.is_file())
 
 
 def sources_of(entry: dict[str, Any]) -> list[str]:
@@ -101,7 +101,8 @@ def current_hashes(entry: dict[str, Any]) -> dict[str, str]:
     for name in sources_of(entry):
         path = ROOT / name
         if not path.is_file():
-            raise LookupError(f"tests/golden/manifest.json names {name}, which does not exist")
+            raise LookupError(f"tests/render/golden_manifest.json names {name}, which does "
+                              "not exist")
         out[name] = digest(path)
     return out
 
@@ -122,8 +123,8 @@ def golden_moved_alone(name: str, entry: dict[str, Any]) -> str | None:
     return (f"tests/golden/{name} changed, but none of the files that render it did "
             f"({', '.join(sorted(now))}): a golden may only change with its code. If other "
             f"code changed this output on purpose, add that file to the golden's \"inputs\" in "
-            f"tests/golden/manifest.json and run {REFRESH}; otherwise the golden now records "
-            f"a bug: restore it (git checkout tests/golden/{name}).")
+            f"tests/render/golden_manifest.json and run {REFRESH}; otherwise the golden now "
+            f"records a bug: restore it (git checkout tests/golden/{name}).")
 
 
 def staleness(name: str, entry: dict[str, Any]) -> str | None:
@@ -134,12 +135,12 @@ def staleness(name: str, entry: dict[str, Any]) -> str | None:
     if not moved and not golden:
         return None
     if not moved:  # recording would not help: golden_moved_alone says what to do
-        return (f"tests/golden/{name} differs from its hash in tests/golden/manifest.json "
+        return (f"tests/golden/{name} differs from its hash in tests/render/golden_manifest.json "
                 "while none of the files that render it changed: restore the golden, or name "
                 "the file that changed it in the entry's \"inputs\"")
     what = ([f"tests/golden/{name}"] if golden else []) + moved
-    return (f"tests/golden/manifest.json is stale for {name}: {', '.join(what)} changed since "
-            f"it was recorded. Record it with: {REFRESH}")
+    return (f"tests/render/golden_manifest.json is stale for {name}: {', '.join(what)} changed "
+            f"since it was recorded. Record it with: {REFRESH}")
 
 
 def record(name: str) -> str | None:
@@ -148,7 +149,7 @@ def record(name: str) -> str | None:
     data = load()
     entry = data["goldens"].get(name)
     if entry is None:
-        return (f"tests/golden/{name} has no entry in tests/golden/manifest.json: add "
+        return (f"tests/golden/{name} has no entry in tests/render/golden_manifest.json: add "
                 f"{{\"renderer\": \"vlmdoctor.render....\", \"inputs\": [...]}} for it")
     complaint = golden_moved_alone(name, entry)
     if complaint is not None:

@@ -1,7 +1,7 @@
 """Golden files for the text, JSON and Markdown renderers. Refresh on purpose only:
 UPDATE_GOLDEN=1 python -m pytest tests/render
 
-A refresh records the new hashes in tests/golden/manifest.json only where the files that
+A refresh records the new hashes in tests/render/golden_manifest.json only where the files that
 render the golden changed too (tests/render/golden_manifest.py); hand-written invariants on
 the goldens' content are in tests/render/test_golden_invariants.py."""
 

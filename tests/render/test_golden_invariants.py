@@ -75,7 +75,8 @@ def test_markdown_golden_agrees_with_the_json_golden() -> None:
     report, md, text = json.loads(_read("json")), _read("md"), _read("txt")
     findings = report["findings"]
     s = report["summary"]
-    assert md.startswith(f"## vlmdoctor {report['tool']['version']} report: minigemini-34b (fp16)\n")
+    version = report["tool"]["version"]
+    assert md.startswith(f"## vlmdoctor {version} report: minigemini-34b (fp16)\n")
     assert (f"**Verdict: {s['verdict'].upper()}** (exit {s['exit_code']}: {s['reason']}): "
             f"{s['errors']} error(s), {s['warnings']} warning(s), {s['infos']} info") in md
     headings = re.findall(r"^#### (ERROR|WARNING|INFO) `([a-z0-9-]+)`: (.*)$", md, flags=re.M)

@@ -1,5 +1,5 @@
 """The tripwire on golden files: a golden may only change together with the files that
-render it, and tests/golden/manifest.json must record the current hashes. Works on a clean
+render it, and tests/render/golden_manifest.json must record the current hashes. Works on a clean
 checkout with no git history: the manifest carries the hashes (golden_manifest.py)."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from tests.render import test_golden
 @pytest.mark.parametrize("name", gm.goldens())
 def test_golden_changes_only_with_the_code_that_renders_it(name: str) -> None:
     entry = gm.load()["goldens"].get(name)
-    assert entry is not None, (f"tests/golden/{name} has no entry in tests/golden/manifest.json:"
-                               " add its renderer and inputs, then run " + gm.REFRESH)
+    assert entry is not None, (f"tests/golden/{name} has no entry in "
+                               "tests/render/golden_manifest.json: add its renderer and "
+                               "inputs, then run " + gm.REFRESH)
     complaint = gm.golden_moved_alone(name, entry)
     if complaint is not None:
         pytest.fail(complaint)
@@ -72,7 +73,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (golden / "g.txt").write_text("[a]\n")
     monkeypatch.setattr(gm, "ROOT", tmp_path)
     monkeypatch.setattr(gm, "GOLDEN", golden)
-    monkeypatch.setattr(gm, "MANIFEST", golden / "manifest.json")
+    monkeypatch.setattr(gm, "MANIFEST", tmp_path / "golden_manifest.json")
     gm.save({"goldens": {"g.txt": {"renderer": "vlmdoctor.render.fmt",
                                    "inputs": ["case.json"]}}})
     assert gm.record("g.txt") is None
@@ -104,7 +105,7 @@ def test_a_golden_edited_alone_fails_and_names_the_golden_and_its_modules(tree: 
     assert gm.record("g.txt") == complaint
     assert gm.MANIFEST.read_bytes() == before
     assert (gm.staleness("g.txt", _entry()) or "").startswith(
-        "tests/golden/g.txt differs from its hash in tests/golden/manifest.json while none")
+        "tests/golden/g.txt differs from its hash in tests/render/golden_manifest.json while none")
 
 
 def test_a_golden_that_moved_with_its_helper_is_recorded(tree: Path) -> None:
@@ -113,7 +114,7 @@ def test_a_golden_that_moved_with_its_helper_is_recorded(tree: Path) -> None:
     (tree / "tests" / "golden" / "g.txt").write_text("<a>\n")
     assert gm.golden_moved_alone("g.txt", _entry()) is None
     assert gm.staleness("g.txt", _entry()) == (
-        "tests/golden/manifest.json is stale for g.txt: tests/golden/g.txt, "
+        "tests/render/golden_manifest.json is stale for g.txt: tests/golden/g.txt, "
         "vlmdoctor/render/helper.py changed since it was recorded. Record it with: "
         "UPDATE_GOLDEN=1 python -m pytest tests/render")
     assert gm.record("g.txt") is None
