@@ -44,7 +44,7 @@ def test_the_check_sees_every_layer() -> None:
 
 
 def test_evaluate_implements_exactly_the_vocabulary_knowledge_owns() -> None:
-    from vlmdoctor.evaluate.factset import FACTS
+    from vlmdoctor.evaluate.facts import FACTS
     from vlmdoctor.knowledge.vocabulary import FACT_KINDS
 
     assert {n: f.kind for n, f in FACTS.items()} == FACT_KINDS

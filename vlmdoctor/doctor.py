@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 from vlmdoctor.collect import Collected, collect_snapshot, now_utc
 from vlmdoctor.errors import InputError
@@ -69,6 +69,17 @@ def model_unknown_findings(knowledge: Knowledge, snapshot: Snapshot,
     return evaluate(rules, Context(snapshot=snapshot, tables=knowledge.tables, model=model))
 
 
+def verdict_status(probe: dict[str, Any]) -> str | None:
+    """The probe status the verdict reads. A probe that failed in vlmdoctor's own code
+    (``probe-fault``) proved nothing about the model: its warning is reported, and fails the
+    run only through --fail-on like any other warning, never as a failed probe."""
+    error = probe.get("error")
+    if isinstance(error, dict) and error.get("kind") == "probe-fault":
+        return None
+    status = probe.get("status")
+    return status if isinstance(status, str) else None
+
+
 def run_check(
     request: CheckRequest,
     knowledge: Knowledge,
@@ -106,7 +117,7 @@ def run_check(
     if fix_stage is not None:
         fix_plan, extra = fix_stage(ctx, ordered)
         ordered = tuple(sorted(ordered + extra, key=lambda f: f.sort_key()))
-    probe_status = None if probe is None else probe.to_dict().get("status")
+    probe_status = None if probe is None else verdict_status(probe.to_dict())
     return Report(
         created_at=clock(),
         target=Target(model=model.model_id, dtype=ctx.effective_dtype,

@@ -43,7 +43,9 @@ def _cache_file(path: Path) -> Path | None:
         st = path.stat()
     except OSError:
         return None
-    where = zlib.crc32(str(path.resolve()).encode())  # cheap: hashlib costs the gate 4 ms
+    # abspath, not resolve(): no syscall per path component (a symlinked path gets its
+    # own entry, which is harmless); crc32, not hashlib: hashlib costs the gate 4 ms.
+    where = zlib.crc32(os.path.abspath(path).encode())
     return root / f"{path.stem}-{where:08x}-{st.st_size}-{st.st_mtime_ns}.json"
 
 
@@ -59,6 +61,11 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     return data
 
 
+def _identity(path: Path) -> str:
+    st = path.stat()
+    return f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}"
+
+
 def load_derived(paths: list[Path], tag: str, build: Any) -> Any:
     """``build()`` (JSON data derived from the files ``paths``), cached like parsed YAML:
     keyed by every file's path, size and mtime, so any change to any file rebuilds it."""
@@ -66,8 +73,7 @@ def load_derived(paths: list[Path], tag: str, build: Any) -> Any:
     if root is None:
         return build()
     try:
-        key = "\0".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-                        for p in paths)
+        key = "\0".join(_identity(p) for p in paths)
     except OSError:
         return build()
     cached = root / f"{tag}-{zlib.crc32(key.encode()):08x}-{len(paths)}.json"

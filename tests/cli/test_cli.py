@@ -11,17 +11,17 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import FIXTURES, ROOT, environment
-from vlmdoctor.cli import cli
-from vlmdoctor.cli.errors import run_cli
+from vlmdoctor.cli import dispatch
 
 ENV = FIXTURES / "environments"
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    """Run the real entry point in-process, capturing the exit code main() returns."""
+    """Run the real entry point in-process (the gate's parser, then click), capturing the
+    exit code main() exits with."""
     runner = CliRunner()
     with runner.isolation() as streams:
-        code = run_cli(cli, list(args))
+        code = dispatch(list(args))
         out, err = streams[0].getvalue(), streams[1].getvalue()
     return code, out.decode(), err.decode()
 
@@ -107,12 +107,12 @@ def test_malformed_rules_exit_2(tmp_path: Path) -> None:
 
 
 def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vlmdoctor.cli.check_cmd as check_cmd
+    import vlmdoctor.cli.check_run as check_run
 
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(check_cmd, "run_check", boom)
+    monkeypatch.setattr(check_run, "run_check", boom)
     code, _, err = run("check", "--no-probe")
     assert code == 3
     assert err == ("vlmdoctor: internal error: RuntimeError: kaput (set VLMDOCTOR_DEBUG=1 for a "
@@ -120,12 +120,12 @@ def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatc
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vlmdoctor.cli.check_cmd as check_cmd
+    import vlmdoctor.cli.check_run as check_run
 
     def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(check_cmd, "run_check", interrupted)
+    monkeypatch.setattr(check_run, "run_check", interrupted)
     code, _, err = run("check", "--no-probe")
     assert code == 130
     assert err.strip() == "vlmdoctor: interrupted"
@@ -189,3 +189,43 @@ def test_from_report_replays_the_saved_probe(tmp_path: Path) -> None:
     data = json.loads(out)
     assert data["probe"] == probe["probe"]
     assert "probe-no-kernel-image" in [f["id"] for f in data["findings"]]
+
+
+def _probe_report(tmp_path: Path, kind: str) -> Path:
+    """A report whose saved probe failed with an error of ``kind`` (in the probe's own code
+    for probe-fault, in the model's code for model-code)."""
+    owner = "in the probe: " if kind == "probe-fault" else "in the model's code: "
+    probe = {"status": "failed", "device": "cuda:0",
+             "steps": [{"name": "local-model", "status": "failed", "seconds": 1.0,
+                        "detail": "RuntimeError: boom"}],
+             "generated_tokens": 0, "tokens_per_second": None, "peak_memory_bytes": {},
+             "error": {"kind": kind, "message": f"RuntimeError: boom\n{owner}x.py:3 in f: g()"}}
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps({"schema_version": 1, "environment": environment("h100x4-cu121"),
+                                "probe": probe}))
+    return path
+
+
+def test_a_probe_that_failed_in_its_own_code_does_not_fail_the_gate(tmp_path: Path) -> None:
+    """vlmdoctor's own probe bug says nothing about the model: the warning is reported and
+    the exit follows --fail-on, not 'the probe failed'."""
+    path = _probe_report(tmp_path, "probe-fault")
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert [(f["id"], f["severity"]) for f in data["findings"]] == [("probe-probe-fault", "warning")]
+    assert data["summary"]["verdict"] == "pass"
+    assert data["summary"]["reason"] == "nothing at or above --fail-on error"
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json",
+                       "--fail-on", "warning")
+    assert code == 1
+    assert json.loads(out)["summary"]["reason"] == "1 finding(s) at or above --fail-on warning"
+
+
+def test_a_probe_that_failed_in_the_models_code_fails_whatever_fail_on_says(
+        tmp_path: Path) -> None:
+    path = _probe_report(tmp_path, "model-code")
+    code, out, _ = run("check", "--from-report", str(path), "--format", "json",
+                       "--fail-on", "never")
+    assert code == 1
+    assert json.loads(out)["summary"]["reason"] == "the probe failed"

@@ -47,6 +47,19 @@ def test_reads_headers_only_and_unfolds(tmp_path: Path) -> None:
         'colorama; platform_system == "Windows" and extra == "cli"']
 
 
+def test_a_header_longer_than_one_read_is_read_whole(tmp_path: Path) -> None:
+    """A header of ~30 KB (vLLM-sized requirement lists) and a long description after it:
+    every Requires-Dist of the header, none of the description's."""
+    names = [f"pkg{i:04d}>=1.{i}" for i in range(1200)]
+    header = "".join(f"Requires-Dist: {n}\n" for n in names)
+    body = "Requires-Dist: from-the-description\n" * 5000
+    dist = tmp_path / "big-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: big\n{header}\n{body}")
+    assert len(header) > 8192 * 3
+    assert list(read_requires(str(dist))) == names
+
+
 def test_egg_info_sections_become_markers(tmp_path: Path) -> None:
     dist = installed_distributions([str(_site(tmp_path))])["oldpkg"]
     assert list(read_requires(dist.path)) == [

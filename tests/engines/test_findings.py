@@ -134,7 +134,7 @@ def test_a_yanked_release_is_never_the_recommended_one() -> None:
     """pip skips a yanked release for a range, so the first release named is the first
     that installs (our own three-release index: 0.2.0 serves it but was yanked)."""
     from vlmdoctor.engines.index import from_document
-    from vlmdoctor.evaluate.facts_engines import _record
+    from vlmdoctor.evaluate.facts.engines import _record
 
     index = from_document({"format": 1, "engines": {"vllm": {
         "releases": ["0.1.0", "0.2.0", "0.2.1"], "yanked": ["0.2.0"],

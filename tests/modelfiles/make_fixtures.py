@@ -30,7 +30,26 @@ CODE = {
         "from transformers import PreTrainedModel\n\n"
         "from .configuration_acme import AcmeVLConfig\n\n\n"
         "class AcmeVLForCausalLM(PreTrainedModel):\n"
-        "    config_class = AcmeVLConfig\n"),
+        "    config_class = AcmeVLConfig\n\n"
+        "    def __init__(self, config):\n"
+        "        super().__init__(config)\n"
+        "        self.post_init()\n"),
+}
+# The same model as written for transformers 4: its class never calls post_init(), which
+# transformers 5 needs (rule model-code-post-init-missing).
+CODE_V4 = {
+    **CODE,
+    "modeling_acme.py": (
+        '"""Model of a made-up remote-code VLM written for transformers 4 (a vlmdoctor test '
+        'fixture); never imported by vlmdoctor."""\n'
+        "from transformers import PreTrainedModel\n\n"
+        "from .configuration_acme import AcmeVLConfig\n\n\n"
+        "class AcmePreTrainedModel(PreTrainedModel):\n"
+        "    config_class = AcmeVLConfig\n\n\n"
+        "class AcmeVLForCausalLM(AcmePreTrainedModel):\n"
+        "    def __init__(self, config):\n"
+        "        super().__init__(config)\n"
+        "        self.init_weights()\n"),
 }
 
 
@@ -45,6 +64,8 @@ def main() -> None:
         "auto_map": {"AutoConfig": "configuration_acme.AcmeVLConfig",
                      "AutoModelForCausalLM": "modeling_acme.AcmeVLForCausalLM"}})
     write_model(ROOT / "remote-code", config=remote, tensors=SMALL, code=CODE, shards=2)
+    write_model(ROOT / "remote-code-v4", config={**remote, "transformers_version": "4.57.6"},
+                tensors=SMALL, code=CODE_V4)
     packed = {"model.layers.0.self_attn.q_proj.qweight": ("I32", [16, 2]),
               "model.layers.0.self_attn.q_proj.scales": ("F16", [1, 16]),
               "model.embed_tokens.weight": ("F16", [32, 16]),

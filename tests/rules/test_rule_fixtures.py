@@ -41,6 +41,14 @@ def _model(case: dict[str, Any]) -> ResolvedModel | None:
     return None
 
 
+def _code(case: dict[str, Any], model: ResolvedModel | None) -> tuple[Any, ...]:
+    """``code``: directories under fixtures/modelcode/ scanned as the model's code; without
+    it, the code of the model directory itself, as `check --model DIR` reads it."""
+    if "code" in case:
+        return tuple(scan_dir(FIXTURES / "modelcode" / d) for d in case["code"])
+    return tuple(model.code) if model is not None else ()
+
+
 def _fired(case: dict[str, Any]) -> list[tuple[str, str]]:
     """(rule id, severity) of every finding the case's environment raises.
 
@@ -57,7 +65,7 @@ def _fired(case: dict[str, Any]) -> list[tuple[str, str]]:
     ctx = Context(snapshot=snapshot(case["base"], case.get("patch")), tables=KNOWLEDGE.tables,
                   card=model.card if model else None, dtype=case.get("dtype", "auto"),
                   text=case.get("text"), model=model,
-                  code=tuple(scan_dir(FIXTURES / "modelcode" / d) for d in case.get("code", [])))
+                  code=_code(case, model))
     return [(f.id, f.severity) for f in evaluate(KNOWLEDGE.rules, ctx)]
 
 

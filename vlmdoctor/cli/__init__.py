@@ -1,55 +1,37 @@
 """The command line. Thin: parse options, call one orchestration function, exit.
 
-Each command lives in its own module, listed in ``COMMANDS``; a module is imported only
-when its command runs (or help lists it), so the pre-job gate loads what `check` needs.
+The pre-job gate's form of `check` is parsed by ``vlmdoctor.cli.gate`` without importing
+click (a third of the gate's time); everything else, and any gate command line that parser
+does not take exactly as click would, goes through the click group (``vlmdoctor.cli.group``).
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-
-import click
-
-from vlmdoctor import __version__
-from vlmdoctor.cli.errors import run_cli
-
-COMMANDS = {
-    "check": "vlmdoctor.cli.check_cmd",
-    "explain": "vlmdoctor.cli.explain_cmd",
-    "plan": "vlmdoctor.cli.plan_cmd",
-    "probe": "vlmdoctor.cli.probe_cmd",
-    "env": "vlmdoctor.cli.env_cmd",
-    "models": "vlmdoctor.cli.models_cmd",
-    "rules": "vlmdoctor.cli.rules_cmd",
-    "schema": "vlmdoctor.cli.schema_cmd",
-    "cluster": "vlmdoctor.cli.cluster_cmd",
-    "compare": "vlmdoctor.cli.compare_cmd",
-}
-
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMANDS.get(cmd_name)
-        if module is None:
-            return None
-        command: click.Command = importlib.import_module(module).command
-        return command
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="vlmdoctor")
-def cli() -> None:
-    """Will this vision-language model run here? And if not, what exactly to change.
-
-    \b
-    Exit codes: 0 ok, 1 findings at/above --fail-on (or the probe failed),
-    2 usage or input error, 3 internal error, 130 interrupted.
-    """
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> None:
-    sys.exit(run_cli(cli, argv))
+    sys.exit(dispatch(sys.argv[1:] if argv is None else argv))
+
+
+def dispatch(argv: list[str]) -> int:
+    """The exit code of ``vlmdoctor ARGV``: the gate's parser first, then click."""
+    from vlmdoctor.cli.gate import run_gate
+
+    code = run_gate(argv)
+    if code is None:
+        from vlmdoctor.cli.errors import run_cli
+        from vlmdoctor.cli.group import cli
+
+        code = run_cli(cli, argv)
+    return code
+
+
+def __getattr__(name: str) -> Any:
+    """``cli``, ``COMMANDS`` and ``LazyGroup`` live in ``vlmdoctor.cli.group`` (click)."""
+    if name in ("cli", "COMMANDS", "LazyGroup"):
+        from vlmdoctor.cli import group
+
+        return getattr(group, name)
+    raise AttributeError(f"module 'vlmdoctor.cli' has no attribute {name!r}")

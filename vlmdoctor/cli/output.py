@@ -6,12 +6,10 @@ import os
 import sys
 from typing import Callable
 
-from vlmdoctor.cli.errors import discard_stdout
+from vlmdoctor.cli.guard import discard_stdout
 from vlmdoctor.errors import InputError
 from vlmdoctor.redact import Redactor
 from vlmdoctor.render.final import final_redactor, redact_findings
-from vlmdoctor.render.jsonfmt import report_json
-from vlmdoctor.render.markdown import report_markdown
 from vlmdoctor.render.text import Line, report_lines, write_lines
 from vlmdoctor.report import Report
 
@@ -73,8 +71,12 @@ def emit_report(report: Report, fmt: str, output: str | None,
     redact = final_redactor(os.environ)
     report = redact_findings(report, redact)
     if fmt == "json":
+        from vlmdoctor.render.jsonfmt import report_json
+
         emit(lambda _: report_json(report), output, redact)
     elif fmt == "markdown":
+        from vlmdoctor.render.markdown import report_markdown
+
         emit(lambda _: report_markdown(report), output, redact)
     else:
         emit(lambda _: report_lines(report, extra_lines), output, redact)

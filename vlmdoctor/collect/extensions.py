@@ -8,7 +8,6 @@ it keeps the C++ ABI flag that its CMake config exports. Interpretation is evalu
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -70,6 +69,8 @@ def _deepspeed_build(site: str) -> dict[str, str] | None:
     raw = _read(os.path.join(site, "deepspeed", "git_version_info_installed.py"))
     if raw is None:
         return None
+    import ast  # only where DeepSpeed is installed
+
     try:
         tree = ast.parse(raw.decode("utf-8", "replace"))
     except SyntaxError:

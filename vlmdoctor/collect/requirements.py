@@ -70,10 +70,8 @@ def read_requires(path: str) -> Iterator[str]:
     if path.endswith(".egg-info"):
         yield from _egg_requires(path)
         return
-    try:
-        with open(os.path.join(path, "METADATA"), "rb") as handle:
-            head = handle.read(_HEADER_BYTES)
-    except OSError:
+    head = _header(os.path.join(path, "METADATA"))
+    if head is None:
         return
     end = head.find(b"\n\n")
     text = (head if end < 0 else head[:end]).decode("utf-8", "replace").replace("\r\n", "\n")
@@ -89,6 +87,23 @@ def read_requires(path: str) -> Iterator[str]:
             current = [line[14:].strip()]
     if current is not None:
         yield " ".join(current)
+
+
+def _header(metadata: str) -> bytes | None:
+    """The METADATA file up to its first blank line (at most ``_HEADER_BYTES``), read in
+    small steps: the long description after it is often far larger than the header, and
+    the gate reads this file for every installed distribution."""
+    try:
+        with open(metadata, "rb") as handle:
+            head = handle.read(8192)
+            while len(head) < _HEADER_BYTES and b"\n\n" not in head:
+                more = handle.read(min(65536, _HEADER_BYTES - len(head)))
+                if not more:
+                    break
+                head += more
+    except OSError:
+        return None
+    return head
 
 
 def _egg_requires(path: str) -> Iterator[str]:

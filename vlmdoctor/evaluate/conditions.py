@@ -13,7 +13,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.factset import value_of
+from vlmdoctor.evaluate.facts import value_of
 from vlmdoctor.knowledge.conditions import Condition, Logic, Ref, Test
 from vlmdoctor.knowledge.patterns import search
 

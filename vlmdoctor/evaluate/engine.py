@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 from vlmdoctor.evaluate.conditions import holds
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.factset import value_of
+from vlmdoctor.evaluate.facts import value_of
 from vlmdoctor.evaluate.templates import fill, fill_lines
 from vlmdoctor.knowledge.rules import Rule
 from vlmdoctor.knowledge.templates import placeholders

@@ -75,7 +75,7 @@ def _load(package: str, kind: str = "") -> Any:
 
         return load_members()
     if package == "torch":
-        from vlmdoctor.evaluate.facts_indexes import torch_index
+        from vlmdoctor.evaluate.facts.indexes import torch_index
 
         found, problem = torch_index()
         if found is None:

@@ -11,7 +11,6 @@ handed to packaging.markers, imported only then.
 from __future__ import annotations
 
 import os
-import platform
 import re
 import sys
 from typing import Mapping
@@ -25,6 +24,8 @@ _ATOM = re.compile(r"""^([a-z_]+)\s*(===|==|!=|<=|>=|~=|<|>|not\s+in|in)\s*(['"]
 
 def default_environment() -> dict[str, str]:
     """The marker variables of the running interpreter (PEP 508)."""
+    import platform  # only where no snapshot gives them
+
     impl = sys.implementation.version
     impl_version = f"{impl.major}.{impl.minor}.{impl.micro}"
     if impl.releaselevel != "final":

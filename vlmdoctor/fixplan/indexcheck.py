@@ -13,7 +13,7 @@ def index_problems(ctx: Context, requirements: tuple[Requirement, ...]) -> tuple
     req = next((r for r in requirements if r.package == "transformers"), None)
     if req is None or not req.spec:
         return ()
-    from vlmdoctor.evaluate.facts_code import index_or_none, model_types
+    from vlmdoctor.evaluate.facts.code import index_or_none, model_types
 
     types = model_types(ctx)
     if not types and not ctx.code:

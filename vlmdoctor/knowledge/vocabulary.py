@@ -1,7 +1,7 @@
 """The names a rule may read, and what kind of value each is: owned by the knowledge layer.
 
 Rules and templates are validated against this list when they load; ``evaluate``
-supplies a getter for every name (``evaluate.facts.fact`` refuses a name or kind that is
+supplies a getter for every name (``evaluate.facts.registry.fact`` refuses a name or kind that is
 not declared here, and a test checks that every name has a getter). Names ending in
 ``.*`` take a suffix: ``packages.transformers``, ``env.MAX_PIXELS``.
 """
@@ -54,7 +54,8 @@ FACT_KINDS: dict[str, str] = {
     "model.quant_method": "str", "model.quant_why": "str",
     "model.quant_min_compute_capability": "version", "model.quant_packages_missing": "records",
     "engines.model_unserved": "records", "model.code_members_missing": "records",
-    "model.code_override_mismatch": "records", "stack.ecosystem_imports_missing": "records",
+    "model.code_override_mismatch": "records", "model.code_post_init_missing": "records",
+    "stack.ecosystem_imports_missing": "records",
     "stack.ecosystem_torch_missing": "records", "explain.engine_unserved": "records",
 }
 

@@ -12,7 +12,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 from vlmdoctor.shell import word
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 from vlmdoctor.shell import arg
 
 _LAST: list[Any] = []  # (code, version) -> result of the last check: two facts share one pass

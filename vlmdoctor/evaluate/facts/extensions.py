@@ -8,7 +8,7 @@ from packaging.version import Version
 
 from vlmdoctor.evaluate import bitsandbytes, extensions
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 
 
 @fact("stack.extension_builds_mismatched", "records",

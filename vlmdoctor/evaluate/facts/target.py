@@ -8,7 +8,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 from vlmdoctor.knowledge.cards import shown_spec
 from vlmdoctor.shell import arg
 
@@ -162,7 +162,7 @@ def _transformers_unmet(ctx: Context, _: str) -> Any:
         Version(found)
     except InvalidVersion:
         return UNKNOWN  # a version packaging cannot read neither meets nor misses a window
-    from vlmdoctor.evaluate.facts_code import index_state, model_types
+    from vlmdoctor.evaluate.facts.code import index_state, model_types
     from vlmdoctor.evaluate.transformers_window import combine, index_parts
 
     types = model_types(ctx)

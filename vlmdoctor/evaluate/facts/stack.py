@@ -6,7 +6,7 @@ from typing import Any
 
 from vlmdoctor.evaluate import requirements as rq
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 from vlmdoctor.shell import arg, word
 
 # What every transformers-based VLM imports; with a model, its card's packages join.

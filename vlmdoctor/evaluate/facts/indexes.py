@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 
 if TYPE_CHECKING:  # the index loads only when the code imports from torch
     from vlmdoctor.torchindex.index import TorchIndex

@@ -7,7 +7,7 @@ from typing import Any
 
 from vlmdoctor.evaluate import derive, multigpu
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 
 
 def _unknown(ctx: Context, *sections: str) -> bool:

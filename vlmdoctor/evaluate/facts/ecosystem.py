@@ -8,8 +8,8 @@ from typing import Any
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
-from vlmdoctor.evaluate.facts_code import index_or_none
+from vlmdoctor.evaluate.facts.code import index_or_none
+from vlmdoctor.evaluate.facts.registry import fact
 from vlmdoctor.shell import arg, word
 
 

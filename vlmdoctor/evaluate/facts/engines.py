@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 from vlmdoctor.shell import arg
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import Any
 
 from vlmdoctor.evaluate import derive
 from vlmdoctor.evaluate.context import UNKNOWN, Context
-from vlmdoctor.evaluate.facts import fact
+from vlmdoctor.evaluate.facts.registry import fact
 
 
 def _known(ctx: Context, *sections: str) -> bool:
