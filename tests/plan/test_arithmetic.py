@@ -7,6 +7,7 @@ import pytest
 from vlmdoctor.errors import InputError
 from vlmdoctor.plan import PlanRequest, make_plan, parse_gpus
 from vlmdoctor.plan.constants import CUDA_CONTEXT_BYTES
+from vlmdoctor.plan.stack import Stack
 from vlmdoctor.plan.tokens import image_load
 from vlmdoctor.plan.weights import components, weigh
 from vlmdoctor.record import replace
@@ -110,6 +111,19 @@ def test_vision_peak_on_gpu0(plan_for):
     # transients never coexist: the largest counts, plus the hidden states carried
     assert plan.per_gpu[0].activation_bytes == 16400 * 3584 * 2 + max(vision_peak, layer_peak)
     assert plan.per_gpu[1].activation_bytes == 16400 * 3584 * 2 + max(logits, layer_peak)
+
+
+def test_vision_peak_dominates_a_small_language_model_on_gpu0(plan_for):
+    # Qwen2-VL-2B under transformers 5.0 (logits for the last position only: qwen2_vl takes
+    # logits_to_keep from 5.0.0), bf16, one default image (16384 tokens, 65536 patches):
+    #   ViT block: 65536 x (2 + 2 x 4) x 1280 x 2          = 1,677,721,600
+    #   decoder layer: 16400 x (2 x 1536 + 3 x 8960) x 2   =   982,425,600
+    #   logits: 1 x 151936 x 2                             =       303,872
+    plan = plan_for("qwen2-vl-2b-instruct", "2xA100-80GB", context=16, images=1,
+                    stack=Stack(transformers="5.0.0", source="--transformers"))
+    carry = 16400 * 1536 * 2
+    assert plan.per_gpu[0].activation_bytes == carry + 65536 * 10 * 1280 * 2
+    assert plan.per_gpu[1].activation_bytes == carry + 16400 * 29952 * 2
 
 
 def test_no_gpus_says_so_and_how_to_name_gpus(catalogue):

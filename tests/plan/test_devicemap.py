@@ -94,6 +94,13 @@ def test_contiguous_tied_head_stays_with_embeddings(plan_for):
                                max_pixels=200704).device_map)
     assert device_map["lm_head"] == device_map["model.language_model.embed_tokens"] == 0
     assert device_map["model.language_model.norm"] == 1
+    # The tied head computes the prefill logits on GPU 0: (4096 + 256 image) tokens x vocab
+    # 151936 x (2 + 4 upcast, the card's floor 4.45.0) = 3.97 GB there, beside vision +
+    # projector (2 x 665,271,296) and the embeddings (2 x 151936 x 1536): GPU 0 starts
+    # 5.78 GB x 1.05 fuller than GPU 1, 56 layers' worth ((2 x 46,797,824 + 4352 x 1 KiB KV)
+    # x 1.05 = 0.10 GB each), so it keeps the one layer a GPU always gets.
+    by_gpu = spans(layers_of(device_map, "model.language_model.layers"))
+    assert by_gpu == {0: [0], 1: list(range(1, 28))}
 
 
 def test_balanced_layers_equalise_fill():
