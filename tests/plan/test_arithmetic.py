@@ -37,6 +37,15 @@ def test_llava_weights_kv_activations_overhead(plan_for):
     assert plan.required_bytes == gpu.total_bytes == allocated + gpu.overhead_bytes
 
 
+def test_batch_multiplies_kv_hidden_states_and_logits(plan_for):
+    # The llava case above at --batch 4: every per-token term holds 4 sequences
+    plan = plan_for("llava-1.5-7b", "1xH200", dtype="fp16", context=2048, images=1, batch=4)
+    (gpu,) = plan.per_gpu
+    assert gpu.weights_bytes == 14_125_805_568  # weights do not grow with the batch
+    assert gpu.kv_bytes == 4 * 1_375_731_712
+    assert gpu.activation_bytes == 4 * (2624 * 4096 * 2 + 2624 * 32000 * 6)
+
+
 def test_tied_head_counted_once(catalogue):
     # Qwen2-VL-2B ties lm_head to embed_tokens: vocab 151936 x hidden 1536 counted once.
     comp = components(catalogue.resolve("qwen2-vl-2b-instruct"))

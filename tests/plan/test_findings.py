@@ -70,6 +70,24 @@ def test_int8_flagged_unsupported_below_cc_75(plan_for):
     assert plan.options[-1].value == "int8"  # unsupported options rank last
 
 
+def test_int8_flagged_unsupported_on_volta(plan_for):
+    # LLM.int8() needs sm_75; a V100 is sm_70. The 17,247,613,542 B of the 2048-token plan
+    # (test_arithmetic's llava case) is 67 MB over the V100's 16 GiB.
+    plan = plan_for("llava-1.5-7b", "1xV100-16GB", dtype="fp16", context=2048, images=1)
+    assert not plan.fits and plan.required_bytes == 17_247_613_542
+    dtype = {o.value: o.supported for o in plan.options if o.kind == "dtype"}
+    assert dtype == {"int8": False, "int4": True}
+
+
+def test_larger_gpus_for_bf16_skip_pre_ampere_cards(plan_for):
+    # 14.9 GiB in bf16 (test_low_headroom_warning's numbers) on a 12 GB P100: every 16 GB card
+    # (P100-16GB, T4, V100-16GB) predates bf16, so the first larger one is a 24 GB A10.
+    plan = plan_for("llava-1.5-7b", "1xP100-12GB", dtype="bf16", context=1024, images=0)
+    assert ("larger-gpus", "1xA10") in [(o.kind, o.value) for o in plan.options]
+    plan = plan_for("llava-1.5-7b", "1xP100-12GB", dtype="fp16", context=1024, images=0)
+    assert ("larger-gpus", "1xP100-16GB") in [(o.kind, o.value) for o in plan.options]
+
+
 def test_smaller_variant_option(plan_for):
     plan = plan_for("qwen2-vl-7b-instruct", "1xT4", dtype="fp16", context=2048, images=0)
     assert ("smaller-variant", "qwen2-vl-2b-instruct") in [(o.kind, o.value) for o in plan.options]
