@@ -119,3 +119,14 @@ def test_every_card_with_a_python_window_has_its_bounds_on_both_sides() -> None:
             if at not in have or not any(v.release[:2] == (major, other) for v in have):
                 missing.append(f"{card_id}: {clause}")
     assert missing == []
+
+
+def test_no_other_package_has_an_untested_window() -> None:
+    # Today every error-severity requirement besides transformers (timm, einops, tiktoken,
+    # flash-attn, torchvision) only asks for presence (">=0"); a real window (a torch pin, say)
+    # needs its own both-sides cases like the two files here.
+    windows = [(card.id, req.package, req.spec) for card in CARDS.values()
+               for req in card.requirements.packages
+               if req.package != "transformers" and req.severity == "error" and req.spec
+               and any(Version(c.version) != Version("0") for c in SpecifierSet(req.spec))]
+    assert windows == []
