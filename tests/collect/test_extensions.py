@@ -123,3 +123,27 @@ def test_a_cuda_label_in_the_wheel_file_is_evaluated() -> None:
     assert [f.title for f in _findings(snap)] == [
         "vllm 0.6.1.post1 (installed from vllm-0.6.1.post1+cu118-cp38-abi3-manylinux1_x86_64"
         ".whl) was built for CUDA 11.x (torch has CUDA 12.x)"]
+
+
+def test_mamba_ssm_and_causal_conv1d_wheel_labels_are_evaluated(tmp_path: Path) -> None:
+    """mamba-ssm and causal-conv1d release wheels carry flash-attn's label scheme
+    (+cu<CUDA>torch<X.Y>cxx11abi<TRUE|FALSE>, state-spaces/mamba#217, #750)."""
+    mamba = "mamba_ssm-2.2.4+cu12torch2.4cxx11abiTRUE-cp310-cp310-linux_x86_64.whl"
+    conv = "causal_conv1d-1.5.0.post8+cu12torch2.4cxx11abiFALSE-cp310-cp310-linux_x86_64.whl"
+    _dist(tmp_path, "mamba_ssm-2.2.4.dist-info", {
+        "direct_url.json": json.dumps({"url": f"file:///tmp/{mamba}", "archive_info": {}})})
+    _dist(tmp_path, "causal_conv1d-1.5.0.post8.dist-info", {
+        "direct_url.json": json.dumps({"url": f"file:///tmp/{conv}", "archive_info": {}})})
+    extensions = read_extensions(installed_distributions([str(tmp_path)]))
+    assert extensions == {"mamba-ssm": {"wheel": mamba}, "causal-conv1d": {"wheel": conv}}
+    snap = snapshot("a100-cu124", {
+        "packages": {"torch": "2.4.0", "mamba-ssm": "2.2.4", "causal-conv1d": "1.5.0.post8"},
+        "torch": {"version": "2.4.0", "cuda": "12.1"}, "extensions": extensions})
+    found = _findings(snap)
+    assert [(f.severity, f.title) for f in found] == [(
+        "error", f"mamba-ssm 2.2.4 (installed from {mamba}) was built for "
+                 "C++ ABI cxx11abiTRUE (torch: cxx11abiFALSE)")]
+    assert found[0].fix == (
+        "pip install --no-cache-dir --force-reinstall --no-deps --no-build-isolation "
+        "'mamba-ssm==2.2.4'   # builds for this torch; or the release wheel "
+        "mamba_ssm-2.2.4+cu12torch2.4cxx11abiFALSE-*.whl",)

@@ -35,6 +35,7 @@ CLASSES: dict[str, str] = {
     "memory": "Memory: image and video token budgets, context length against the KV cache, truncation",
     "numerics": "dtype and numerics: bf16 on old GPUs, fp16 overflow",
     "system-libs": "System libraries: libGL, CUDA libraries, glibc, Python versions",
+    "container-runtime": "Containers and the NVIDIA runtime: the Container Toolkit, the image's CUDA requirement, compat libraries, device cgroups",
 }
 
 KNOWN_KEYS = {"id", "title", "source", "confirmed_by", "class", "environment", "model",
@@ -51,6 +52,7 @@ GPUS: dict[str, tuple[str, str, int]] = {
     "P40": ("Tesla P40", "6.1", 24576),
     "GTX 1080 Ti": ("NVIDIA GeForce GTX 1080 Ti", "6.1", 11264),
     "GTX 1080": ("NVIDIA GeForce GTX 1080", "6.1", 8192),
+    "GTX 1060": ("NVIDIA GeForce GTX 1060 6GB", "6.1", 6144),
     "V100": ("Tesla V100-SXM2-32GB", "7.0", 32768),
     "V100-16GB": ("Tesla V100-PCIE-16GB", "7.0", 16384),
     "T4": ("Tesla T4", "7.5", 15360),

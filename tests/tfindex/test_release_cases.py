@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,8 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         path.write_bytes(gzip.compress(json.dumps({"format": 99}).encode()))
     elif kind == "shape":
         path.write_bytes(gzip.compress(json.dumps({"format": 3, "releases": 7}).encode()))
+    elif kind == "fifo":  # a pipe in its place is refused, never read (it would block)
+        os.mkfifo(path)
     return path  # "missing": nothing written
 
 
@@ -137,6 +140,7 @@ def _bad(tmp_path: Path, kind: str) -> Path:
     ("truncated", "cannot read the transformers index (Compressed file ended before"),
     ("format", "format 99, expected 3; rebuild it with scripts/build_transformers_index.py"),
     ("shape", "not a transformers index (TypeError: 'int' object is not iterable)"),
+    ("fifo", "is a FIFO, not a transformers index"),
 ])
 def test_an_unreadable_index_is_one_line_naming_it_and_what_was_skipped(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, cause: str) -> None:

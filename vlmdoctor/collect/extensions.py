@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from vlmdoctor.collect.packages import Distribution
 
-EXTENSIONS = ("flash-attn", "xformers", "bitsandbytes", "vllm", "deepspeed", "apex")
+EXTENSIONS = ("flash-attn", "xformers", "bitsandbytes", "vllm", "deepspeed", "apex",
+              "mamba-ssm", "causal-conv1d")
 _LIBRARY = re.compile(r"(?:^|/)(libbitsandbytes_[A-Za-z0-9_]+\.(?:so|dll|dylib))[,/]", re.M)
 _ABI = re.compile(rb"_GLIBCXX_USE_CXX11_ABI=([01])")
 _MAX_BYTES = 4 << 20

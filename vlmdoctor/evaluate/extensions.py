@@ -1,8 +1,8 @@
 """Which torch a compiled extension was built for, against the installed torch.
 
 Evidence, all read from files (see collect/extensions.py): the version's local label
-(flash-attn release wheels: ``2.5.8+cu122torch2.3cxx11abiFALSE``; vLLM and xFormers
-CUDA variants: ``+cu118``), else the same label in the file name of the wheel it was
+(flash-attn, mamba-ssm and causal-conv1d release wheels: ``2.5.8+cu122torch2.3cxx11abiFALSE``;
+vLLM and xFormers CUDA variants: ``+cu118``), else the same label in the file name of the wheel it was
 installed from (``direct_url.json``, PEP 610: flash-attn renames its release wheels after
 building, so the label is in the file name and not in the installed version),
 DeepSpeed's recorded ``torch_info`` for prebuilt ops, and torch's C++ ABI from its CMake
@@ -24,6 +24,9 @@ from vlmdoctor.snapshot import Snapshot
 _FLASH = re.compile(r"cu(\d{2,3})torch(\d{1,3})\.(\d{1,3})(?:cxx11abi(TRUE|FALSE))?", re.I)
 _CUDA_LABEL = re.compile(r"^cu(\d{2,3})$")
 CUDA_LABELLED = ("vllm", "xformers")
+# Release wheels labelled +cu<CUDA>torch<X.Y>cxx11abi<TRUE|FALSE>: flash-attn, and mamba-ssm
+# and causal-conv1d, whose setup.py picks its prebuilt wheel by the same name scheme.
+TORCH_LABELLED = ("flash-attn", "mamba-ssm", "causal-conv1d")
 
 
 @record
@@ -102,12 +105,13 @@ def _labelled(snapshot: Snapshot, name: str) -> tuple[str, str | None] | None:
 def builds(snapshot: Snapshot) -> list[Build]:
     out: list[Build] = []
     packages = snapshot.packages
-    flash = _labelled(snapshot, "flash-attn")
-    match = _FLASH.search(flash[0].partition("+")[2]) if flash else None
-    if flash and match:
-        abi = {"TRUE": "1", "FALSE": "0"}.get((match.group(4) or "").upper())
-        out.append(Build("flash-attn", flash[0], f"{match.group(2)}.{match.group(3)}",
-                         _cuda_major(match.group(1)), abi, wheel=flash[1]))
+    for name in TORCH_LABELLED:
+        found = _labelled(snapshot, name)
+        match = _FLASH.search(found[0].partition("+")[2]) if found else None
+        if found and match:
+            abi = {"TRUE": "1", "FALSE": "0"}.get((match.group(4) or "").upper())
+            out.append(Build(name, found[0], f"{match.group(2)}.{match.group(3)}",
+                             _cuda_major(match.group(1)), abi, wheel=found[1]))
     for name in CUDA_LABELLED:
         found = _labelled(snapshot, name)
         label = _CUDA_LABEL.match(found[0].partition("+")[2]) if found else None
@@ -153,14 +157,15 @@ def _abi(flag: str) -> str:
 
 def fix(build: Build, torch: Installed) -> str:
     base = build.found.partition("+")[0]
-    if build.package == "flash-attn":
+    if build.package in TORCH_LABELLED:
         label = _FLASH.search(build.found)
         cuda = (label.group(1) if label and build.cuda_major == torch.cuda_major
                 else str(torch.cuda_major or 12))
         abi = torch.cxx11_abi or ("1" if _at_least(torch.torch, (2, 7)) else "0")
-        wheel = f"flash_attn-{base}+cu{cuda}torch{torch.torch}cxx11abi{_abi(abi)}"
+        module = build.package.replace("-", "_")
+        wheel = f"{module}-{base}+cu{cuda}torch{torch.torch}cxx11abi{_abi(abi)}"
         return (f"pip install --no-cache-dir --force-reinstall --no-deps --no-build-isolation "
-                f"{arg(f'flash-attn=={base}')}   # builds for this torch; or the release wheel "
+                f"{arg(f'{build.package}=={base}')}   # builds for this torch; or the release wheel "
                 f"{one_line(wheel)}-*.whl")
     if build.package == "deepspeed":
         return (f"DS_BUILD_OPS=0 pip install --no-cache-dir --force-reinstall --no-deps "

@@ -16,8 +16,6 @@ unknown.
 
 from __future__ import annotations
 
-import gzip
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
@@ -36,11 +34,13 @@ _TEXT_KEYS = ("text_config", "llm_config", "language_config", "text_model_config
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
     from vlmdoctor.errors import InputError
+    from vlmdoctor.jsonfile import read_gz_json
     from vlmdoctor.knowledge import default_rules_dir
 
     try:
-        raw = json.loads(gzip.decompress((default_rules_dir() / DATA_FILE).read_bytes()))
-    except (OSError, ValueError, EOFError, InputError):
+        raw = read_gz_json(default_rules_dir() / DATA_FILE, 32 * 1024 * 1024,
+                           "transformers config defaults")
+    except InputError:
         return {"releases": [], "types": {}}
     return raw if isinstance(raw, dict) else {"releases": [], "types": {}}
 

@@ -8,9 +8,7 @@ version before the first indexed release is "unknown" (None), never a guess.
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any, Mapping, Optional
 from packaging.version import Version
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_gz_json
 from vlmdoctor.tfindex.ranges import FORMAT, decode_ranges
 from vlmdoctor.tfindex.releases import Placement, place, runs, set_spec
 
@@ -143,11 +142,13 @@ def from_document(document: Mapping[str, Any],
     return index
 
 
+# The shipped files are ~0.5 MB; a bound far above that, so a stray FIFO or a huge file in
+# their place is refused without blocking or filling memory (vlmdoctor.jsonfile).
+MAX_BYTES = 32 * 1024 * 1024
+
+
 def _read_gz(path: Path, what: str) -> dict[str, Any]:
-    try:
-        document = json.loads(gzip.decompress(path.read_bytes()))
-    except (OSError, ValueError, EOFError, zlib.error) as exc:
-        raise InputError(f"{path}: cannot read the {what} index ({exc})") from None
+    document = read_gz_json(path, MAX_BYTES, f"{what} index")
     if not isinstance(document, dict):
         raise InputError(f"{path}: the {what} index is not a JSON object")
     return document

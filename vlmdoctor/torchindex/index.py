@@ -9,7 +9,6 @@ or before the first, is "unknown" (None), never a guess.
 
 from __future__ import annotations
 
-import gzip
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +18,7 @@ from typing import Any, Mapping, Optional
 from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.jsonfile import read_gz_json
 from vlmdoctor.tfindex.ranges import decode_ranges
 from vlmdoctor.torchindex.build import FORMAT
 from vlmdoctor.torchindex.spans import Span, merge, span_text
@@ -109,14 +109,16 @@ def from_document(document: Mapping[str, Any], names_file: Optional[Path] = None
     return TorchIndex(releases=releases, modules=modules, names_file=names_file, _parsed=parsed)
 
 
+MAX_BYTES = 32 * 1024 * 1024  # the shipped files are ~0.2 MB (see vlmdoctor.jsonfile)
+
+
 def read_gz(path: Path, what: str) -> dict[str, Any]:
+    if not path.exists():
+        raise InputError(f"{path}: the {what} index is missing; {REFRESH}")
     try:
-        document = json.loads(gzip.decompress(path.read_bytes()))
-    except FileNotFoundError:
-        raise InputError(f"{path}: the {what} index is missing; {REFRESH}") from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: cannot read the {what} index ({type(exc).__name__}: "
-                         f"{exc}); {REFRESH}") from None
+        document = read_gz_json(path, MAX_BYTES, f"{what} index")
+    except InputError as exc:
+        raise InputError(f"{exc}; {REFRESH}") from None
     if not isinstance(document, dict):
         raise InputError(f"{path}: the {what} index is not a JSON object; {REFRESH}")
     return document
