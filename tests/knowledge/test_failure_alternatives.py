@@ -43,6 +43,12 @@ EXCUSED = {
         "printed only inside the two messages the other patterns match",
     ("xformers-built-for-other-torch", "pattern: xFormers can't load C\\+\\+/CUDA extensions"):
         "xFormers prints 'xFormers was built for:' on the same line",
+    ("cuda-driver-combination-unsupported", "pattern: \\(803 vs\\. 0\\)"):
+        "glog's 'Check failed: ... (803 vs. 0) : <message>' carries the message pattern too",
+    ("ptx-unsupported-toolchain", "pattern: CUDA_ERROR_UNSUPPORTED_PTX_VERSION"):
+        "the driver API prints the code with its description, which the first pattern matches",
+    ("ptx-unsupported-toolchain", "pattern: cudaErrorUnsupportedPtxVersion"):
+        "the runtime API prints the code with its description, as above",
     # No published error text was found that says 'bf16 is only supported ...' or
     # 'bf16 requires ... Ampere' (the row's one example for these patterns is matched by
     # both): these alternatives are unverified claims, kept by the row's author.
