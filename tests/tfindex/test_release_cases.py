@@ -178,3 +178,28 @@ def test_an_unreadable_names_file_is_said_when_the_code_needs_it(
         "warning", f"{names}: the transformers release index cannot be read")
     assert note["message"].startswith(f"Found transformers 4.42.4. {names}: cannot read the "
                                       "transformers names index (Compressed file ended before")
+
+
+@pytest.mark.parametrize("version, severity", [
+    ("4.45.0.dev0", "warning"),  # a git build on the way to 4.45.0: it may have qwen2_vl
+    ("4.45.0rc9", "warning"),    # a release candidate the index does not list: the same
+    ("4.44.2", "error"),         # the last release before: it does not
+    ("4.44.0.dev0", "error"),    # a build on the way to 4.44.0, which does not have it either
+])
+def test_a_build_on_the_way_to_the_first_release_is_unproven_not_broken(
+        version: str, severity: str) -> None:
+    """qwen2_vl is registered from transformers 4.45.0 (the index and the card agree)."""
+    [tf] = _findings("qwen2-vl-7b", version)
+    assert (tf.id, tf.severity) == ("model-transformers-version", severity)
+    assert tf.fix == ("pip install 'transformers>=4.45.0'",)
+    on_the_way = (f"transformers {version} is a pre-release build on the way to 4.45.0, which "
+                  "registers model_type 'qwen2_vl' (first in 4.45.0)")
+    assert (on_the_way in tf.message) == (severity == "warning")
+
+
+def test_a_build_on_the_way_to_a_release_outside_the_window_stays_an_error() -> None:
+    """MGM-34B pins transformers==4.36.2: a build on the way to 4.37.0 is outside it
+    whichever side of any change it is on."""
+    [tf] = _findings("minigemini-34b", "4.37.0.dev0")
+    assert (tf.id, tf.severity) == ("model-transformers-version", "error")
+    assert _findings("qwen2-vl-7b", "4.46.0.dev0") == []  # on the way past 4.45: read as 4.45.x

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion
+from packaging.version import InvalidVersion, Version
 
 from vlmdoctor.knowledge.cards import PackageRequirement
 from vlmdoctor.shell import arg
@@ -64,8 +64,13 @@ def combine(reqs: Sequence[PackageRequirement], found: str, parts: Sequence[dict
     unmet = {level: [r for r in by[level] if not _contains(r.spec, found)] for level in _LEVELS}
     if not (parts or any(unmet.values())):
         return []
-    severity = "error" if parts or unmet["error"] else (
-        "warning" if unmet["warning"] else "info")
+    # A development build or release candidate of a release that meets the window may
+    # already have what that release brings: it cannot be called broken, only unproven.
+    ahead = _release_of(found)
+    sure = [p for p in parts if not p.get("uncertain")]
+    sure_errors = [r for r in unmet["error"] if ahead is None or not _contains(r.spec, ahead)]
+    severity = "error" if sure or sure_errors else (
+        "warning" if parts or unmet["error"] or unmet["warning"] else "info")
     hard = _clauses([r.spec for r in by["error"]] + [p["spec"] for p in parts if p.get("spec")])
     soft = _clauses([r.spec for r in unmet["warning"]])
     tested = _clauses([r.spec for r in unmet["info"]])
@@ -88,6 +93,15 @@ def combine(reqs: Sequence[PackageRequirement], found: str, parts: Sequence[dict
     return [{"package": "transformers", "spec": spec, "found": found, "why": " ".join(whys),
              "severity": severity, "references": _dedupe(refs),
              "fix": [_choose_fix(candidates, hard, [*soft, *avoid], tested, index)]}]
+
+
+def _release_of(found: str) -> str | None:
+    """The final release a pre-release or ``.dev`` build leads to (None for a final)."""
+    try:
+        parsed = Version(Version(found).public)
+    except InvalidVersion:
+        return None
+    return parsed.base_version if parsed.is_prerelease else None
 
 
 def _allowed(index: TransformersIndex, specs: Sequence[str]) -> set[int]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
 from vlmdoctor.modelcode.scan import CodeScan, ImportSite
 from vlmdoctor.tfindex.index import Span, TransformersIndex
 from vlmdoctor.tfindex.releases import Placement
@@ -45,18 +47,42 @@ def model_type_needs(index: TransformersIndex, types: Iterable[str],
     out: list[dict[str, Any]] = []
     if placed is None:
         return out
+    ahead = release_ahead(index, version)
     for model_type in sorted(set(types)):
         present = positions(index.model_type_spans(model_type))
         if not present or placed.pos in present:
             continue
         spans = index.model_type_spans(model_type)
         first = _first(index, present)
+        if ahead is not None and ahead in present:
+            # A build on the way to a release that has it: which side it is on is unknown.
+            out.append({"model_type": model_type, "spec": index.window_spec(present),
+                        "first": first, "uncertain": True,
+                        "why": f"transformers {version} is a pre-release build on the way to "
+                               f"{index.releases[ahead]}, which registers model_type "
+                               f"'{model_type}' (first in {first}); a build from before support "
+                               f"landed does not know it (KeyError / 'does not recognize this "
+                               f"architecture' at load). The release {index.releases[ahead]} "
+                               f"settles it."})
+            continue
         out.append({"model_type": model_type, "spec": index.window_spec(present), "first": first,
                     "why": f"model_type '{model_type}' is registered by transformers "
                            f"{index.span_text(spans)} (first in {first}); transformers "
                            f"{version} does not know it (KeyError / 'does not recognize "
                            f"this architecture' at load).{read_as(placed, index.newest)}"})
     return out
+
+
+def release_ahead(index: TransformersIndex, version: str) -> int | None:
+    """For a pre-release or ``.dev`` build the index does not list, the position of the
+    final release it leads to (``4.45.0.dev0`` -> 4.45.0), when the index has that release."""
+    try:
+        parsed = Version(Version(version).public)
+    except InvalidVersion:
+        return None
+    if not parsed.is_prerelease or str(parsed) in index.releases:
+        return None
+    return next((i for i in index.finals() if index.releases[i] == parsed.base_version), None)
 
 
 def _needed(site: ImportSite) -> list[tuple[str, str]]:
