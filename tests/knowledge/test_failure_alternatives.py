@@ -49,6 +49,10 @@ EXCUSED = {
         "the driver API prints the code with its description, which the first pattern matches",
     ("ptx-unsupported-toolchain", "pattern: cudaErrorUnsupportedPtxVersion"):
         "the runtime API prints the code with its description, as above",
+    # No published flash-attn text was found that says "only supports sm_80/sm_90" or
+    # "only supports GPUs ..." (the row's Turing and Hopper alternatives have examples).
+    ("flash-attn-ampere", "sm_?[89]"): "unverified",
+    ("flash-attn-ampere", "GPUs"): "unverified",
     # No published error text was found that says 'bf16 is only supported ...' or
     # 'bf16 requires ... Ampere' (the row's one example for these patterns is matched by
     # both): these alternatives are unverified claims, kept by the row's author.
