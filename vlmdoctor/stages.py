@@ -26,9 +26,6 @@ def planning(knowledge: Knowledge) -> ExtraStage:
         card = model.card
         if card is None or not snapshot.gpus:
             return None, ()
-        from vlmdoctor.modelfiles.quant import auto_dtype
-
-        dtype = auto_dtype(model.facts, dtype)  # a pre-quantised directory: its precision
         from vlmdoctor.plan import (
             PlanRequest,
             Stack,
@@ -37,6 +34,7 @@ def planning(knowledge: Knowledge) -> ExtraStage:
             plan_findings,
             unplannable,
         )
+        from vlmdoctor.plan.checkpoint import checkpoint_of
 
         variants = knowledge.catalogue.family(card.family)
         pixels = snapshot.env.get("MAX_PIXELS", "")  # what qwen-vl-utils / ms-swift will use
@@ -45,7 +43,8 @@ def planning(knowledge: Knowledge) -> ExtraStage:
                                      max_pixels=int(pixels) if pixels.isdigit() else None,
                                      variants=variants, excluded=unplannable(snapshot),
                                      stack=Stack(snapshot.packages.get("transformers"),
-                                                 snapshot.packages.get("torch"), "snapshot")),
+                                                 snapshot.packages.get("torch"), "snapshot"),
+                                     checkpoint=checkpoint_of(model.facts)),
                          strict=False)
         return plan, plan_findings(plan)
 

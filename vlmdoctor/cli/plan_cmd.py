@@ -21,7 +21,6 @@ from vlmdoctor.doctor import load_environment
 from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge import load_knowledge
 from vlmdoctor.knowledge.catalogue import Catalogue
-from vlmdoctor.modelfiles.quant import auto_dtype
 from vlmdoctor.plan import (
     GpuSpec,
     PlanRequest,
@@ -32,6 +31,7 @@ from vlmdoctor.plan import (
     plan_text_lines,
     unplannable,
 )
+from vlmdoctor.plan.checkpoint import checkpoint_of
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 from vlmdoctor.plan.stack import Stack
 from vlmdoctor.plan.vllm import VllmOptions, vllm_plan, with_images
@@ -156,7 +156,6 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
     """
     catalogue = load_knowledge(rules_dir).catalogue
     resolved, dtype = _target(ctx, catalogue, model, from_report, dtype)
-    dtype = auto_dtype(resolved.facts, dtype)  # a pre-quantised directory: its precision
     card = resolved.card
     if card is None:
         _cannot_plan(resolved, fmt)
@@ -172,6 +171,7 @@ def command(ctx: click.Context, model: str | None, gpus: str | None, from_report
         batch=batch, images=images, max_pixels=max_pixels, new_tokens=new_tokens,
         videos=videos, frames=frames, video_max_pixels=video_max_pixels,
         variants=catalogue.family(card.family), stack=stack,
+        checkpoint=checkpoint_of(resolved.facts),  # pre-quantised: planned as stored
     )
     if engine == "vllm":
         _vllm(ctx, request, fmt, VllmOptions(

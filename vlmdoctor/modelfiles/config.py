@@ -160,14 +160,31 @@ def quantization(cfg: Mapping[str, Any]) -> dict[str, Scalar]:
             (g for g in groups.values() if isinstance(g, Mapping)), {})
         found = first.get("weights")
         weights: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-        for key, name in (("num_bits", "num_bits"), ("type", "weights_type")):
+        for key, name in (("num_bits", "num_bits"), ("type", "weights_type"),
+                          ("group_size", "group_size")):
             if plain(weights.get(key)) and weights.get(key) is not None:
                 out.setdefault(name, weights[key])
+    kept = _names(raw.get("modules_to_not_convert")) or _names(raw.get("ignore"))
+    if kept:  # the modules the method leaves unquantised (AWQ/GPTQ/FP8; compressed-tensors)
+        out["not_converted"] = kept
+    block = raw.get("weight_block_size")  # fine-grained FP8: one scale per block
+    if isinstance(block, list) and len(block) == 2 and all(_int(b) for b in block):
+        out["weight_block_size"] = f"{block[0]}x{block[1]}"
     method = raw.get("quant_method")
     if not isinstance(method, str):  # early bitsandbytes configs have no quant_method
         method = "bitsandbytes" if ("load_in_4bit" in raw or "load_in_8bit" in raw) else None
     out["quant_method"] = method.lower().replace("_", "-") if method else "unknown"
     return out
+
+
+MAX_KEPT = 64
+
+
+def _names(value: Any) -> str:
+    """A list of module names as one comma-separated string (a scalar the facts can hold)."""
+    if not isinstance(value, list):
+        return ""
+    return ",".join(v for v in value[:MAX_KEPT] if isinstance(v, str) and v and "," not in v)
 
 
 def auto_map(cfg: Mapping[str, Any]) -> dict[str, str]:

@@ -85,11 +85,3 @@ def plan_dtype(quant: Mapping[str, Scalar]) -> str | None:
         return {4: "int4", 8: "int8"}.get(bits) if isinstance(bits, int) else None
     return None
 
-
-def auto_dtype(facts: object, dtype: str) -> str:
-    """The ``--dtype`` choice to plan with: as given; when it is ``auto`` and the files are a
-    pre-quantised checkpoint, the precision its packing stores."""
-    quant = getattr(facts, "quantization", None)
-    if dtype != "auto" or not quant:
-        return dtype
-    return plan_dtype(quant) or dtype

@@ -15,7 +15,8 @@ from vlmdoctor.plan.memory import Workload, workload
 from vlmdoctor.plan.notes import plan_notes
 from vlmdoctor.plan.request import PlanRequest, validate
 from vlmdoctor.plan.result import GpuUsage, Plan
-from vlmdoctor.plan.weights import Components, Weights, components, weigh
+from vlmdoctor.plan.stored import as_stored, request_weights
+from vlmdoctor.plan.weights import Components, Weights, components
 
 
 def _locate(device_map: dict[str, int], wanted: str, default: int) -> int:
@@ -99,7 +100,7 @@ def estimate(request: PlanRequest) -> Plan:
                            "estimate is made; a device map is still shown where the family "
                            "has one",),
                     unknown=("parameter counts",), workload=None, params=None)
-    w = weigh(card, comp, dtype)
+    w = request_weights(request, comp)
     load = workload(request, comp, dtype)
     n = max(len(gpus), 1)
     caps = [g.capacity_bytes for g in gpus] or [0]
@@ -119,7 +120,12 @@ def estimate(request: PlanRequest) -> Plan:
                 device_map=shown_map, per_gpu=tuple(per_gpu) if gpus else (),
                 required_bytes=required, fits=fits, sized=True, notes=notes,
                 unknown=load.unknown + tuple(n for n in comp.notes if "unknown" in n),
-                workload=load, params=comp.total)
+                workload=load, params=comp.total, checkpoint=_label(request))
+
+
+def _label(request: PlanRequest) -> str | None:
+    ckpt = as_stored(request)
+    return None if ckpt is None else ckpt.label
 
 
 def gib(value: int) -> str:

@@ -44,7 +44,7 @@ def plan_findings(plan: Plan) -> tuple[Finding, ...]:
             detail = "there is no GPU to put it on"
         out.append(Finding(
             id="plan-does-not-fit", severity="error",
-            title=f"{plan.model_name} in {plan.dtype} does not fit {where}",
+            title=f"{plan.model_name} in {plan.precision} does not fit {where}",
             message=f"{detail}. The plan itemises weights, KV cache, activations and per-GPU "
                     "overhead; see the plan section.",
             fix=tuple(o.summary for o in plan.options[:3]),
@@ -53,7 +53,7 @@ def plan_findings(plan: Plan) -> tuple[Finding, ...]:
         tight = min(plan.per_gpu, key=lambda u: u.headroom)
         out.append(Finding(
             id="plan-low-headroom", severity="warning",
-            title=f"{plan.model_name} in {plan.dtype} fits {where} with under "
+            title=f"{plan.model_name} in {plan.precision} fits {where} with under "
                   f"{LOW_HEADROOM:.0%} headroom",
             message=f"GPU {tight.index} would hold {tight.total_bytes / GIB:.1f} GiB of "
                     f"{tight.capacity_bytes / GIB:.1f} GiB ({tight.headroom:.1%} left); longer "
@@ -86,7 +86,7 @@ def _smaller_budget(plan: Plan, where: str, evidence: dict[str, int]) -> Finding
     what = " and ".join(sorted({names.get(b.kind, b.kind) for b in found}))
     return Finding(
         id="plan-smaller-budget", severity="warning",
-        title=f"{plan.model_name} in {plan.dtype} fits {where} only with a smaller {what}",
+        title=f"{plan.model_name} in {plan.precision} fits {where} only with a smaller {what}",
         message=f"At the planned budget {detail}; " + "; ".join(parts) + ".",
         fix=fix, references=REFERENCES,
         evidence={**evidence, **{f"largest_{b.kind}": b.largest or 0 for b in found}})

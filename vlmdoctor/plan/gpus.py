@@ -10,6 +10,17 @@ from vlmdoctor.plan.constants import GIB, MIB
 from vlmdoctor.snapshot import Gpu, Snapshot
 
 
+def cc_tuple(value: str | None) -> tuple[int, int] | None:
+    """"8.9" -> (8, 9); None when absent or not a compute capability."""
+    if not value:
+        return None
+    try:
+        major, _, minor = value.partition(".")
+        return int(major), int(minor or 0)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class GpuSpec:
     index: int
@@ -22,6 +33,10 @@ class GpuSpec:
     def capacity_bytes(self) -> int:
         """What the plan may use: free memory when known, else the total."""
         return self.memory_total_bytes if self.memory_free_bytes is None else self.memory_free_bytes
+
+    @property
+    def cc(self) -> tuple[int, int] | None:
+        return cc_tuple(self.compute_capability)
 
     def to_dict(self) -> dict[str, object]:
         return {"index": self.index, "name": self.name,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from vlmdoctor.errors import InputError
 from vlmdoctor.knowledge.cards import ModelCard
+from vlmdoctor.plan.checkpoint import Checkpoint
 from vlmdoctor.plan.constants import DEFAULT_CONTEXT, DEFAULT_IMAGES, DTYPES
 from vlmdoctor.plan.gpus import GpuSpec
 from vlmdoctor.plan.stack import Stack
@@ -23,7 +24,9 @@ class PlanRequest:
     the worst case, a prompt as long as the context). ``dtype`` None means the
     card's native dtype. ``variants`` are other cards of the family, for the
     "smaller variant" option. ``excluded`` says which GPUs of the inventory could not
-    be planned on (memory size unknown) and why.
+    be planned on (memory size unknown) and why. ``checkpoint`` is the model's own
+    pre-quantisation (AWQ, GPTQ, FP8, ...): with no ``dtype`` or a quantised one it is
+    planned as stored; a float ``dtype`` plans it dequantised.
     """
 
     card: ModelCard
@@ -41,9 +44,15 @@ class PlanRequest:
     videos: int = 0  # videos per sequence (Qwen-style pixel budgets only)
     frames: int = 32  # frames per video after sampling
     video_max_pixels: int | None = None  # per-frame pixel cap (qwen-vl-utils VIDEO_MAX_PIXELS)
+    checkpoint: Checkpoint | None = None  # a pre-quantised checkpoint's packing
 
     @property
     def resolved_dtype(self) -> str:
+        ckpt = self.checkpoint
+        if ckpt is not None and self.dtype in (None, "int8", "int4"):
+            if ckpt.dequantised_on(tuple(g.cc for g in self.gpus)):
+                return "bf16"  # FP8 below 8.9: transformers dequantises it on load
+            return ckpt.dtype  # transformers loads it as stored: no re-quantising
         return self.dtype or self.card.native_dtype or "fp16"
 
     @property

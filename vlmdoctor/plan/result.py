@@ -85,6 +85,12 @@ class Plan:
     params: int | None  # the parameter count the plan uses
     options: tuple[Option, ...] = field(default_factory=tuple)
     frontier: tuple[Budget, ...] = field(default_factory=tuple)
+    checkpoint: str | None = None  # a pre-quantised checkpoint planned as stored: its packing
+
+    @property
+    def precision(self) -> str:
+        """What the weights are, for people: the dtype, or the checkpoint's own packing."""
+        return f"{self.checkpoint} as stored" if self.checkpoint else self.dtype
 
     @property
     def kv_sized(self) -> bool:
@@ -114,4 +120,6 @@ class Plan:
             "options": [o.to_dict() for o in self.options],
             "frontier": [b.to_dict() for b in self.frontier],
             "not_sized": [] if self.kv_sized else ["kv_cache"],
+            # only for a pre-quantised checkpoint planned as stored: its packing
+            **({"checkpoint": self.checkpoint} if self.checkpoint else {}),
         }

@@ -43,12 +43,12 @@ def _run(run: tuple[str, int, int, int | str]) -> str:
 
 
 def plan_text_lines(plan: Plan) -> list[str]:
-    head = f"Plan: {plan.model_name} in {plan.dtype} on {len(plan.gpus)} GPU(s)"
+    head = f"Plan: {plan.model_name} in {plan.precision} on {len(plan.gpus)} GPU(s)"
     if not plan.sized:  # no numbers to show: say so, and why, instead of "0.00 GiB"
         why = ", ".join(plan.unknown) or "the model's size"
         lines = [f"{head}: not sized: {why} unknown, so whether it fits is not known"]
     elif not plan.gpus:
-        lines = [f"Plan: {plan.model_name} in {plan.dtype}: no GPU to plan on "
+        lines = [f"Plan: {plan.model_name} in {plan.precision}: no GPU to plan on "
                  f"(the model needs {_g(plan.required_bytes)} GiB on one GPU)"]
     else:
         verdict = ("fits" if plan.fits else "fits only with a smaller budget" if plan.runnable

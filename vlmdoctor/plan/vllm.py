@@ -21,11 +21,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vlmdoctor.errors import InputError
+from vlmdoctor.plan.checkpoint import vllm_refusal
 from vlmdoctor.plan.constants import CUDA_CONTEXT_BYTES, GIB
 from vlmdoctor.plan.memory import head_dim
 from vlmdoctor.plan.request import PlanRequest
+from vlmdoctor.plan.stored import as_stored, request_weights
 from vlmdoctor.plan.tokens import image_load
-from vlmdoctor.plan.weights import components, float_dtype, weigh
+from vlmdoctor.plan.weights import components, float_dtype
 
 DEFAULT_UTILIZATION = 0.9  # vllm/config/cache.py gpu_memory_utilization
 BLOCK_SIZE = 16  # vllm/config/cache.py block_size default on CUDA
@@ -94,6 +96,9 @@ def _unknown(notes: list[str], why: str) -> VllmPlan:
 def vllm_plan(request: PlanRequest, options: VllmOptions) -> VllmPlan:
     """One rank's budget; all ranks are alike under tensor parallelism."""
     validate(options, len(request.gpus))
+    if request.checkpoint is not None:  # vLLM runs FP8 weight-only (Marlin) below 8.9
+        request = replace(request, checkpoint=replace(request.checkpoint,
+                                                      dequantised_below=None))
     card, a, tp = request.card, request.card.architecture, options.tensor_parallel_size
     notes = [f"gpu_memory_utilization {options.gpu_memory_utilization}, tensor parallel {tp}, "
              f"max_num_batched_tokens {options.max_num_batched_tokens}, KV blocks of "
@@ -110,11 +115,17 @@ def vllm_plan(request: PlanRequest, options: VllmOptions) -> VllmPlan:
         divisors = tuple(f"--tensor-parallel-size {t}" for t in range(tp - 1, 0, -1)
                          if a.num_attention_heads % t == 0)[:1]
         return VllmPlan(False, message, None, None, {}, divisors, tuple(notes))
+    refused = vllm_refusal(request.checkpoint, tuple(g.cc for g in request.gpus[:tp]))
+    if refused:
+        return VllmPlan(False, refused, None, None, {}, (), tuple(notes))
     dtype = request.resolved_dtype
     b = int({"fp32": 4}.get(float_dtype(dtype, card.native_dtype), 2))
-    w = weigh(card, comp, dtype)
-    weights = (w.vision + w.embeddings + w.head + w.norm + w.body
-               + w.per_layer * comp.layers) // tp
+    w = request_weights(request, comp)
+    ckpt = as_stored(request)
+    if ckpt is not None:
+        notes.append(f"weights: the {ckpt.label} checkpoint as stored "
+                     f"({w.total(comp.layers):,} bytes before tensor parallelism)")
+    weights = w.total(comp.layers) // tp
     hd = head_dim(card)
     if not (a.num_kv_heads and hd and comp.layers):
         return _unknown(notes, "KV cache (num_kv_heads/head_dim/lm_layers unknown)")

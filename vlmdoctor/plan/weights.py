@@ -77,6 +77,10 @@ class Weights:
     body: int
     quantised_vision: bool
 
+    def total(self, layers: int) -> int:
+        return (self.vision + self.embeddings + self.head + self.norm + self.body
+                + self.per_layer * layers)
+
 
 def float_dtype(dtype: str, native: str | None) -> str:
     """The 16/32-bit dtype of what is not quantised (the compute dtype)."""
