@@ -1,26 +1,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from click.testing import CliRunner
 
 from vlmdoctor.cli import plan_cmd
 from vlmdoctor.errors import InputError
-from vlmdoctor.knowledge.catalogue import load_catalogue
 from vlmdoctor.snapshot import Gpu, Snapshot
-
-CARDS = Path(__file__).resolve().parents[2] / "fixtures" / "plan" / "cards"
-
-
-class FakeKnowledge:
-    def __init__(self) -> None:
-        self.catalogue = load_catalogue(CARDS)
 
 
 def fake_modules(monkeypatch, snapshot: Snapshot | None = None) -> None:
-    """Stand-ins for the knowledge base (the planner's fixture cards) and the live inventory."""
-    monkeypatch.setattr(plan_cmd, "load_knowledge", lambda rules: FakeKnowledge())
+    """A stand-in for the live inventory; the knowledge base is the shipped one."""
     monkeypatch.setattr(plan_cmd, "load_environment", lambda from_report: snapshot or Snapshot())
 
 

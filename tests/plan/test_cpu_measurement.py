@@ -34,6 +34,8 @@ def probe(tokens: int) -> dict:
 
 
 def tiny_card(m: dict):
+    # Not a shipped card: the numbers of the tiny model cpu_probe.py builds and measures here
+    # (no shipped Qwen2-VL is small enough to prefill on a CPU within the test budget).
     text, vision = m["text"], m["vision_config"]
     raw = {"schema_version": 1, "family": {"id": "qwen2-vl", "name": "Qwen2-VL"},
            "models": [{

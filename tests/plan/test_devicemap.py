@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from vlmdoctor.plan.devicemap import balanced_layers, internvl_layers, xcomposer_layers
 
-IVL_PINNED = ["vision_model", "mlp1", "language_model.model.embed_tokens",
+# split_model pins these to GPU 0 (InternLM2 names and Llama names, so one card serves both
+# LMs); rules/models/internvl.yaml placement.first_gpu, in its order.
+IVL_PINNED = ["vision_model", "mlp1", "language_model.model.tok_embeddings",
+              "language_model.model.embed_tokens", "language_model.output",
               "language_model.model.norm", "language_model.lm_head",
               "language_model.model.rotary_emb"]
 
@@ -23,17 +26,19 @@ def spans(layer_map):
 def test_internvl_76b_on_4_gpus_matches_split_model(plan_for):
     plan = plan_for("internvl2-76b", "4xA100-80GB")
     device_map = dict(plan.device_map)
-    assert list(device_map)[:6] == IVL_PINNED
+    assert list(device_map)[:8] == IVL_PINNED
     assert all(device_map[m] == 0 for m in IVL_PINNED)
     by_gpu = spans(layers_of(device_map, "language_model.model.layers"))
+    # per_gpu = ceil(80 / 3.5) = 23; GPU 0 takes ceil(23 x 0.5) = 12 plus the last layer 79
     assert by_gpu == {0: [*range(0, 12), 79], 1: list(range(12, 35)),
                       2: list(range(35, 58)), 3: list(range(58, 79))}
-    assert len(device_map) == 6 + 80  # no phantom layers.80
+    assert len(device_map) == 8 + 80  # no phantom layers.80
 
 
 def test_internvl_76b_on_2_gpus(plan_for):
     by_gpu = spans(layers_of(dict(plan_for("internvl2-76b", "2xH100").device_map),
                              "language_model.model.layers"))
+    # per_gpu = ceil(80 / 1.5) = 54; GPU 0 takes ceil(54 x 0.5) = 27 plus layer 79
     assert by_gpu == {0: [*range(0, 27), 79], 1: list(range(27, 79))}
 
 
@@ -46,6 +51,9 @@ def test_internvl_rule_weights_gpus_by_capacity():
 
 
 def test_xcomposer_on_2_and_4_gpus(plan_for):
+    # auto_configure_device_map: per_gpu_layers = 38 / n, GPU 0 starts at used = 3.
+    # 2 GPUs: 19 units: GPU 0 takes 16 layers (3 + 16 = 19), GPU 1 the other 16.
+    # 4 GPUs: 9.5 units: GPU 0 takes 7 (3 + 7 >= 9.5), GPUs 1 and 2 take 10, GPU 3 the last 5.
     for gpus, expected in (("2xRTX4090", {0: range(0, 16), 1: range(16, 32)}),
                            ("4xRTX4090", {0: range(0, 7), 1: range(7, 17), 2: range(17, 27),
                                           3: range(27, 32)})):
@@ -64,13 +72,19 @@ def test_xcomposer_rule_weighted():
 
 
 def test_contiguous_keeps_vision_projector_embeddings_together(plan_for):
-    plan = plan_for("llava-1.5-7b", "2xT4", dtype="fp16", context=2048)
+    plan = plan_for("llava-1.5-7b-hf", "2xT4", dtype="fp16", context=2048)
     device_map = dict(plan.device_map)
     assert [device_map[m] for m in ("model.vision_tower", "model.multi_modal_projector",
                                     "model.language_model.embed_tokens")] == [0, 0, 0]
     by_gpu = spans(layers_of(device_map, "model.language_model.layers"))
-    # GPU 0 carries the vision tower, GPU 1 the head and the logits: they balance at 16/16
-    assert by_gpu == {0: list(range(0, 16)), 1: list(range(16, 32))}
+    # The card's floor, transformers 4.36.0, runs llava with eager attention: every GPU's
+    # largest transient is one layer's scores, 32 heads x 2624^2 x (2 + 4) B = 1.32 GB (more
+    # than the 0.50 GB prefill logits on GPU 1). GPU 0 also holds vision + projector
+    # (2 x 324,487,168 B) beside the embeddings, where GPU 1 holds the equal-sized head:
+    # 0.65 GB x 1.05 = 0.68 GB more. One layer with its KV is
+    # (2 x 202,383,360 + 2 x 32 x 128 x 2 x 2624) x 1.05 = 0.47 GB. 16/16 leaves GPU 0
+    # 0.68 GB fuller; 15/17 leaves GPU 1 2 x 0.47 - 0.68 = 0.26 GB fuller: the more even.
+    assert by_gpu == {0: list(range(0, 15)), 1: list(range(15, 32))}
     assert device_map["model.language_model.norm"] == 1 and device_map["lm_head"] == 1
     assert list(device_map)[-2:] == ["model.language_model.norm", "lm_head"]
 
@@ -80,6 +94,13 @@ def test_contiguous_tied_head_stays_with_embeddings(plan_for):
                                max_pixels=200704).device_map)
     assert device_map["lm_head"] == device_map["model.language_model.embed_tokens"] == 0
     assert device_map["model.language_model.norm"] == 1
+    # The tied head computes the prefill logits on GPU 0: (4096 + 256 image) tokens x vocab
+    # 151936 x (2 + 4 upcast, the card's floor 4.45.0) = 3.97 GB there, beside vision +
+    # projector (2 x 665,271,296) and the embeddings (2 x 151936 x 1536): GPU 0 starts
+    # 5.78 GB x 1.05 fuller than GPU 1, 56 layers' worth ((2 x 46,797,824 + 4352 x 1 KiB KV)
+    # x 1.05 = 0.10 GB each), so it keeps the one layer a GPU always gets.
+    by_gpu = spans(layers_of(device_map, "model.language_model.layers"))
+    assert by_gpu == {0: [0], 1: list(range(1, 28))}
 
 
 def test_balanced_layers_equalise_fill():

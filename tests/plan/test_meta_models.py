@@ -118,6 +118,36 @@ def xcomposer_layout() -> Any:
     return model
 
 
+PHI3_MINI = dict(vocab_size=32064, hidden_size=3072, intermediate_size=8192,
+                 num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
+                 tie_word_embeddings=False)
+
+
+def phi35_vision_layout() -> Any:
+    """Phi3VForCausalLM's module tree (remote modeling_phi3_v.py): the Phi-3-mini LM with
+    model.vision_embed_tokens = CLIP ViT-L/14-336 (img_processor) + img_projection
+    (4 x 1024 -> 3072, GELU, 3072 -> 3072) + the glb_GN / sub_GN separators."""
+    nn = torch.nn
+    model = transformers.Phi3ForCausalLM(transformers.Phi3Config(**PHI3_MINI))
+    embed = nn.Module()
+    embed.img_processor = transformers.CLIPVisionModel(transformers.CLIPVisionConfig(**CLIP_L_336))
+    embed.img_projection = nn.Sequential(nn.Linear(4096, 3072), nn.GELU(), nn.Linear(3072, 3072))
+    embed.glb_GN = nn.Parameter(torch.zeros(1, 1, 4096))
+    embed.sub_GN = nn.Parameter(torch.zeros(1, 1, 1, 4096))
+    model.model.vision_embed_tokens = embed
+    return model
+
+
+QWEN2_05B = dict(vocab_size=151936, hidden_size=896, intermediate_size=4864,
+                 num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2)
+
+
+def llava_onevision_05b() -> Any:
+    cfg = transformers.LlavaOnevisionConfig(text_config=dict(model_type="qwen2", **QWEN2_05B),
+                                            tie_word_embeddings=True)
+    return transformers.LlavaOnevisionForConditionalGeneration(cfg)
+
+
 def build(factory: Any) -> Any:
     with init_empty_weights():
         model = factory()
@@ -134,8 +164,8 @@ def count(model: Any) -> int:
 NATIVE = [
     ("qwen2-vl-7b-instruct", qwen2vl_7b),
     ("qwen2-vl-2b-instruct", qwen2vl_2b),
-    ("llava-1.5-7b", llava_15),
-    ("llava-v1.6-vicuna-7b", llava_next),
+    ("llava-1.5-7b-hf", llava_15),
+    ("llava-v1.6-vicuna-7b-hf", llava_next),
     ("internvl2-llama3-76b", internvl_hf_native),
 ]
 
@@ -163,16 +193,25 @@ def test_llava_next_34b_card_counts_the_language_model() -> None:
     assert round(real / 1e9, 1) == 34.8
 
 
-def test_phi35_vision_count_matches_published_total(plan_for):
-    # Remote code only (modeling_phi3_v.py): compare with the model card's "4.2B".
-    assert plan_for("phi-3.5-vision-instruct", "1xH100").params == 4_200_000_000
+def test_phi35_vision_count_matches_meta_model_and_published_total(plan_for):
+    # Remote code only: the same modules built here from the config's numbers.
+    plan = plan_for("phi-3.5-vision-instruct", "1xH100")
+    real = count(build(phi35_vision_layout))
+    assert plan.params is not None and abs(plan.params - real) / real < 0.01, (plan.params, real)
+    assert abs(plan.params - 4_200_000_000) / 4_200_000_000 < 0.02  # the model card's "4.2B"
 
 
-def assert_covers(model: Any, device_map: dict[str, Any]) -> None:
+# InternVL's split_model names both LMs' embeddings and heads (InternLM2's tok_embeddings
+# and output, Llama's embed_tokens and lm_head) whatever the LM is; the unused pair is inert.
+EXTRA_KEYS = {"internvl2-llama3-76b": ["language_model.model.tok_embeddings",
+                                       "language_model.output"]}
+
+
+def assert_covers(model: Any, device_map: dict[str, Any], extra: list[str]) -> None:
     # Every key names a real module or parameter (XComposer's plora_*_GN and LLaVA-NeXT's
     # image_newline are parameters, which accelerate places fine but warns about).
     names = {n for n, _ in model.named_modules()} | {n for n, _ in model.named_parameters()}
-    assert [k for k in device_map if k not in names] == []
+    assert [k for k in device_map if k not in names] == extra
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_device_map(model, device_map)  # raises when a parameter is left uncovered
@@ -185,10 +224,12 @@ def assert_covers(model: Any, device_map: dict[str, Any]) -> None:
 COVERAGE = [
     ("qwen2-vl-7b-instruct", qwen2vl_7b, "4xA10"),
     ("qwen2-vl-2b-instruct", qwen2vl_2b, "2xT4"),
-    ("llava-1.5-7b", llava_15, "2xT4"),
-    ("llava-v1.6-vicuna-7b", llava_next, "3x8GiB"),
+    ("llava-1.5-7b-hf", llava_15, "2xT4"),
+    ("llava-v1.6-vicuna-7b-hf", llava_next, "3x8GiB"),
     ("internvl2-llama3-76b", internvl_remote_layout, "4xA100-80GB"),
     ("internlm-xcomposer2d5-7b", xcomposer_layout, "4xRTX4090"),
+    ("phi-3.5-vision-instruct", phi35_vision_layout, "2xT4"),
+    ("llava-onevision-qwen2-0.5b-ov-hf", llava_onevision_05b, "2xT4"),
 ]
 
 
@@ -196,6 +237,6 @@ COVERAGE = [
 def test_device_map_covers_every_parameter(plan_for, model, factory, gpus):
     plan = plan_for(model, gpus, dtype="fp16")
     meta = build(factory)
-    assert_covers(meta, dict(plan.device_map))
+    assert_covers(meta, dict(plan.device_map), EXTRA_KEYS.get(model, []))
     # dispatching on real devices is not possible here; what accelerate would place:
     assert set(plan.device_map.values()) <= set(range(len(plan.gpus)))

@@ -1,5 +1,9 @@
 """Golden files for the text, JSON and Markdown renderers. Refresh on purpose only:
-UPDATE_GOLDEN=1 python -m pytest tests/render"""
+UPDATE_GOLDEN=1 python -m pytest tests/render
+
+A refresh records the new hashes in tests/render/golden_manifest.json only where the files that
+render the golden changed too (tests/render/golden_manifest.py); hand-written invariants on
+the goldens' content are in tests/render/test_golden_invariants.py."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import environment, make_knowledge
+from tests.render import golden_manifest
 from vlmdoctor.doctor import CheckRequest, run_check
 from vlmdoctor.render.jsonfmt import report_json
 from vlmdoctor.render.markdown import report_markdown
@@ -37,6 +42,9 @@ def _compare(name: str, actual: str) -> None:
     path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(actual)
+        complaint = golden_manifest.record(name)
+        if complaint is not None:  # the golden moved with no change in what renders it
+            pytest.fail(complaint)
     assert actual == path.read_text()
 
 
