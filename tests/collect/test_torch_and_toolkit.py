@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from vlmdoctor.collect.toolkit import read_toolkit, toolkit_version
 from vlmdoctor.collect.torchbuild import parse_version_file
 from vlmdoctor.snapshot import CudaToolkit, TorchBuild
@@ -44,6 +46,15 @@ def test_version_json(tmp_path: Path) -> None:
 def test_cuda_h_macro(tmp_path: Path) -> None:
     home = _toolkit(tmp_path, {"include/cuda.h": "#define CUDA_VERSION 11080\n"})
     assert toolkit_version(home) == "11.8"
+
+
+@pytest.mark.parametrize("before", [14_000, 65_530, 300_000])
+def test_cuda_h_macro_wherever_it_sits(tmp_path: Path, before: int) -> None:
+    """cuda.h (over 1 MB) is searched from its head; a macro further down, or one cut by the
+    first read, is still found."""
+    body = "/* x */\n" * (before // 8) + "#define CUDA_VERSION 13000\n" + "int f(void);\n" * 90_000
+    home = _toolkit(tmp_path, {"include/cuda.h": body})
+    assert toolkit_version(home) == "13.0"
 
 
 def test_version_txt(tmp_path: Path) -> None:

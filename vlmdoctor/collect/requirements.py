@@ -31,6 +31,8 @@ _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # check, which evaluates markers with extra="" (pip/_internal/operations/check.py).
 # Anything kept that is false anyway is evaluated properly later; this only saves space.
 _EXTRA_ONLY = re.compile(r"""(?:^|\s+and\s+)extra\s*==\s*["'][^"']*["']\s*$""")
+# A Requires-Dist header line and its folded continuation lines (RFC 822 style).
+_REQUIRES = re.compile(r"^requires-dist:([^\n]*(?:\n[ \t][^\n]*)*)", re.IGNORECASE | re.MULTILINE)
 _HEADER_BYTES = 65536  # Requires-Dist sits in the header block, far below this
 
 
@@ -75,18 +77,8 @@ def read_requires(path: str) -> Iterator[str]:
         return
     end = head.find(b"\n\n")
     text = (head if end < 0 else head[:end]).decode("utf-8", "replace").replace("\r\n", "\n")
-    current: list[str] | None = None
-    for line in text.split("\n"):
-        if line[:1] in (" ", "\t") and current is not None:  # a folded header line
-            current.append(line.strip())
-            continue
-        if current is not None:
-            yield " ".join(current)
-            current = None
-        if line[:14].lower() == "requires-dist:":
-            current = [line[14:].strip()]
-    if current is not None:
-        yield " ".join(current)
+    for match in _REQUIRES.finditer(text):  # one regex pass, not a loop over every line
+        yield " ".join(part.strip() for part in match.group(1).split("\n"))
 
 
 def _header(metadata: str) -> bytes | None:

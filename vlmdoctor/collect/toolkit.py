@@ -45,6 +45,18 @@ def _which(name: str, search: str) -> str | None:
     return None
 
 
+def _search_head(path: Path, pattern: re.Pattern[str], head: int = 65536) -> re.Match[str] | None:
+    """``pattern`` in the file, looking at its first ``head`` bytes first: cuda.h is over a
+    megabyte and defines CUDA_VERSION near its top (a few hundred lines in)."""
+    with open(path, "rb") as handle:
+        text = handle.read(head).decode("utf-8", "replace")
+        found = pattern.search(text)
+        if found is None:
+            text += handle.read().decode("utf-8", "replace")
+            found = pattern.search(text)
+    return found
+
+
 def toolkit_version(home: Path) -> str | None:
     try:
         data = json.loads((home / "version.json").read_text(encoding="utf-8"))
@@ -54,7 +66,7 @@ def toolkit_version(home: Path) -> str | None:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     try:
-        match = _CUDA_H.search((home / "include" / "cuda.h").read_text(errors="replace"))
+        match = _search_head(home / "include" / "cuda.h", _CUDA_H)
         if match:
             number = int(match.group(1))
             return f"{number // 1000}.{(number % 1000) // 10}"
