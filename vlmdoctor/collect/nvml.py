@@ -9,7 +9,6 @@ its ``error`` (see nvml_health). Nothing here raises.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Protocol
 
 from vlmdoctor.collect.nvml_health import NvmlFailure, health_problems
@@ -70,6 +69,8 @@ def read_inventory(api: NvmlApi) -> Inventory:
 
 def read_inventory_bounded(api: NvmlApi, timeout: float = NVML_TIMEOUT_S) -> Inventory:
     """Read the inventory on a daemon thread so a wedged driver cannot hang us."""
+    import threading  # only where an NVML reader runs in-process (tests, fakes)
+
     box: list[Inventory] = []
     worker = threading.Thread(target=lambda: box.append(read_inventory(api)), daemon=True)
     worker.start()

@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Iterable, NamedTuple
+from typing import Iterable
+
+from vlmdoctor.record import record
 
 _NORMALIZE = re.compile(r"[-_.]+")
 
 
-class Distribution(NamedTuple):
+@record
+class Distribution:
     version: str
     path: str  # the .dist-info or .egg-info directory
 

@@ -22,25 +22,38 @@ VERSION_KEYS = frozenset({"implementation_version", "platform_release",
 _ATOM = re.compile(r"""^([a-z_]+)\s*(===|==|!=|<=|>=|~=|<|>|not\s+in|in)\s*(['"])([^'"]*)\3$""")
 
 
-def default_environment() -> dict[str, str]:
-    """The marker variables of the running interpreter (PEP 508)."""
-    import platform  # only where no snapshot gives them
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "ironpython": "IronPython",
+                    "jython": "Jython"}
 
+
+def default_environment() -> dict[str, str]:
+    """The marker variables of the running interpreter (PEP 508), with os.uname() and sys
+    where they give the platform module's answers (it costs the gate a millisecond)."""
     impl = sys.implementation.version
     impl_version = f"{impl.major}.{impl.minor}.{impl.micro}"
     if impl.releaselevel != "final":
         impl_version += f"{impl.releaselevel[0]}{impl.serial}"
+    try:
+        uname = os.uname()
+        system, release, version, machine = (uname.sysname, uname.release, uname.version,
+                                             uname.machine)
+    except AttributeError:  # Windows
+        import platform
+
+        system, release, version, machine = (platform.system(), platform.release(),
+                                             platform.version(), platform.machine())
+    name = sys.implementation.name
     return {
-        "implementation_name": sys.implementation.name,
+        "implementation_name": name,
         "implementation_version": impl_version,
         "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": platform.python_version(),
-        "platform_python_implementation": platform.python_implementation(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "platform_machine": machine,
+        "platform_release": release,
+        "platform_system": system,
+        "platform_version": version,
+        "python_full_version": sys.version.split()[0],
+        "platform_python_implementation": _IMPLEMENTATIONS.get(name, name),
+        "python_version": f"{sys.version_info[0]}.{sys.version_info[1]}",
         "sys_platform": sys.platform,
     }
 
