@@ -39,9 +39,11 @@ def test_every_name_resolves_to_the_same_card() -> None:
 
 def test_only_the_named_family_is_parsed() -> None:
     gate = lazy()
-    assert gate.find("YanweiLi/MGM-34B") is not None
-    parsed = [f.shown for f in gate._families if f.cards is not None]
-    assert parsed == ["rules/models/minigemini.yaml"]
+    assert gate.find("YanweiLi/MGM-34B") == EAGER.find("YanweiLi/MGM-34B")
+    read = [f.shown for f in gate._families if f.raw is not None]
+    assert read == ["rules/models/minigemini.yaml"]
+    for name in ("mgm-34b", "MGM34B", "minigemini-2b", "qwen2-vl-7b", "Qwen/Qwen2-VL-7B-Instruct"):
+        assert lazy().find(name) == EAGER.find(name), name  # only the named cards are built
 
 
 def test_unknown_names_suggestions_and_families_agree() -> None:

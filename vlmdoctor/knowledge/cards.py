@@ -9,7 +9,7 @@ rather than guessing.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from vlmdoctor.knowledge import schema as s
 from vlmdoctor.record import record
@@ -308,11 +308,15 @@ def build_card(raw: Mapping[str, Any], family: Mapping[str, Any], file: str, pat
     )
 
 
-def parse_family_file(raw: Any, file: str) -> tuple[ModelCard, ...]:
+def parse_family_file(raw: Any, file: str,
+                      keep: Callable[[Mapping[str, Any]], bool] | None = None) -> tuple[ModelCard, ...]:
+    """Every card of a family file; with ``keep``, only the models it keeps are built (the
+    gate looks up one name; the whole file is validated wherever every card is loaded)."""
     top = FAMILY_FILE.check(raw, "")
     defaults = top["defaults"] or {}
     DEFAULTS.check(dict(defaults), "defaults")
     return tuple(
         build_card(deep_merge(defaults, model), top["family"], file, s.join("models", i))
         for i, model in enumerate(top["models"])
+        if keep is None or not isinstance(model, Mapping) or keep(model)
     )

@@ -38,9 +38,7 @@ class _Family:
         for model in models if isinstance(models, list) else ():
             if not isinstance(model, dict) or not isinstance(model.get("id"), str):
                 continue
-            names = [model["id"], model.get("name"), *_strs(model.get("aliases")),
-                     *_strs(model.get("hf_repos"))]
-            self.ids.update((n.lower(), model["id"]) for n in names if isinstance(n, str))
+            self.ids.update((n.lower(), model["id"]) for n in _names(model))
 
     def summary(self) -> dict[str, Any]:
         return {"family": self.family, "ids": self.ids}
@@ -55,8 +53,31 @@ class _Family:
                 raise RuleError(self.shown, exc.path, exc.problem) from None
         return self.cards
 
+    def parse_named(self, wanted: str, squashed: str) -> tuple[ModelCard, ...]:
+        """The cards a lookup of ``wanted`` can resolve to, building only those (every card
+        when the file is already parsed)."""
+        if self.cards is not None:
+            return self.cards
+        if self.raw is None:
+            self.raw = load_yaml(self.path, self.shown)
+
+        def named(model: Any) -> bool:
+            names = [n.lower() for n in _names(model)]
+            return wanted in names or any(_squash(n) == squashed for n in names)
+        try:
+            return parse_family_file(self.raw, self.shown, keep=named)
+        except SchemaError as exc:
+            raise RuleError(self.shown, exc.path, exc.problem) from None
+
     def may_name(self, wanted: str, squashed: str) -> bool:
         return wanted in self.ids or any(_squash(n) == squashed for n in self.ids)
+
+
+def _names(model: Any) -> list[str]:
+    """The names a model entry declares: id, name, aliases and Hugging Face repos."""
+    names = [model.get("id"), model.get("name"), *_strs(model.get("aliases")),
+             *_strs(model.get("hf_repos"))]
+    return [n for n in names if isinstance(n, str)]
 
 
 def _strs(value: Any) -> list[str]:
@@ -128,7 +149,7 @@ class LazyCatalogue(Catalogue):
         wanted = name.strip().lower()
         squashed = _squash(wanted)
         subset = [c for family in self._families if family.may_name(wanted, squashed)
-                  for c in family.parse()]
+                  for c in family.parse_named(wanted, squashed)]
         return Catalogue(tuple(subset)).find(name)
 
     def family(self, family: str) -> tuple[ModelCard, ...]:
