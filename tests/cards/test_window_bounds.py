@@ -37,9 +37,14 @@ def _errors(card_id: str, transformers: str) -> list[str]:
     card = CARDS[card_id]
     needed = {r.package: "99.0" for r in card.requirements.packages
               if r.package != "transformers" and r.severity == "error"}
-    snap = snapshot("a100-cu124", {"packages": {"transformers": transformers, **needed}})
-    ctx = Context(snapshot=snap, tables=KNOWLEDGE.tables, card=card, dtype="auto",
-                  model=ResolvedModel(card_id, card))
+    return _card_errors(card_id, {"packages": {"transformers": transformers, **needed}})
+
+
+def _card_errors(card_id: str, patch: dict[str, object]) -> list[str]:
+    """The error findings of one card on the a100-cu124 environment patched by ``patch``."""
+    card = CARDS[card_id]
+    ctx = Context(snapshot=snapshot("a100-cu124", patch), tables=KNOWLEDGE.tables, card=card,
+                  dtype="auto", model=ResolvedModel(card_id, card))
     return [f.id for f in evaluate(KNOWLEDGE.rules, ctx) if f.severity == "error"]
 
 
@@ -88,12 +93,8 @@ def test_every_transformers_bound_is_tested_on_both_sides() -> None:
 
 
 def _python_errors(card_id: str, python: str) -> list[str]:
-    card = CARDS[card_id]
     # a stack inside every package window, so only the Python version can fire
-    snap = snapshot("a100-cu124", {"python": {"version": python}})
-    ctx = Context(snapshot=snap, tables=KNOWLEDGE.tables, card=card, dtype="auto",
-                  model=ResolvedModel(card_id, card))
-    return [f.id for f in evaluate(KNOWLEDGE.rules, ctx) if f.severity == "error"]
+    return _card_errors(card_id, {"python": {"version": python}})
 
 
 @pytest.mark.parametrize(("card_id", "version", "outcome"), [

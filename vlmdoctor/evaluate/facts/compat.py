@@ -46,20 +46,22 @@ def _torch_archs(ctx: Context, _: str) -> Any:
     return build.sm_list() if build else None
 
 
-@fact("compat.gpus_unsupported_by_torch", "list", "GPUs whose architecture the torch build lacks")
-def _unsupported(ctx: Context, _: str) -> Any:
+def _gpus_vs_torch(ctx: Context, derived: Any) -> Any:
+    """A GPU list derived from the GPUs and the torch build: unknown when either is."""
     if not _known(ctx, "gpus", "torch"):
         return UNKNOWN
-    found = derive.gpus_unsupported(ctx.snapshot, ctx.tables)
+    found = derived(ctx.snapshot, ctx.tables)
     return UNKNOWN if found is None else found
+
+
+@fact("compat.gpus_unsupported_by_torch", "list", "GPUs whose architecture the torch build lacks")
+def _unsupported(ctx: Context, _: str) -> Any:
+    return _gpus_vs_torch(ctx, derive.gpus_unsupported)
 
 
 @fact("compat.gpus_ptx_jit", "list", "GPUs that run the torch build only through PTX JIT")
 def _ptx_jit(ctx: Context, _: str) -> Any:
-    if not _known(ctx, "gpus", "torch"):
-        return UNKNOWN
-    found = derive.gpus_needing_ptx_jit(ctx.snapshot, ctx.tables)
-    return UNKNOWN if found is None else found
+    return _gpus_vs_torch(ctx, derive.gpus_needing_ptx_jit)
 
 
 @fact("compat.nvcc_vs_torch", "str", "major, minor or same: system nvcc vs torch's CUDA")
