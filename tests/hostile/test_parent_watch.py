@@ -21,7 +21,7 @@ import pytest
 
 from tests.collect.test_nvml_isolated import _tagged, fake_nvml  # noqa: F401 (fixture)
 from tests.conftest import ROOT
-from tests.hostile.test_probe_signals import FAKE_TORCH, alive
+from tests.hostile.test_probe_signals import alive, probe_on_fake_torch
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
@@ -42,19 +42,7 @@ def _wait(what: Callable[[], bool], seconds: float, message: str) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGQUIT, signal.SIGKILL])
 def test_probe_child_and_tempdir_end_with_vlmdoctor(tmp_path: Path, sig: int) -> None:
-    fake = tmp_path / "fake"
-    (fake / "torch").mkdir(parents=True)
-    (fake / "torch" / "__init__.py").write_text(FAKE_TORCH)
-    (fake / "torch" / "version.py").write_text("__version__ = '2.5.1'\ncuda = None\n")
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    marker = tmp_path / "pids"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(fake), str(ROOT)]),
-               TMPDIR=str(temp), FAKE_TORCH_MARKER=str(marker), VLMDOCTOR_NO_CACHE="1")
-    proc = subprocess.Popen([sys.executable, "-m", "vlmdoctor", "probe", "--device", "cpu",
-                             "--timeout", "300"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=_default_signals)
+    proc, temp, marker = probe_on_fake_torch(tmp_path, preexec_fn=_default_signals)
     try:
         _wait(lambda: marker.exists() or proc.poll() is not None, 120,
               "the probe child never imported the fake torch")

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -36,9 +37,10 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")  # a zombie has ended; only its parent's wait is missing
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_during_probe_leaves_no_process_and_no_tempdir(tmp_path: Path, sig: int) -> None:
+def probe_on_fake_torch(tmp_path: Path, preexec_fn: Callable[[], None] | None = None,
+                        ) -> tuple[subprocess.Popen[str], Path, Path]:
+    """`vlmdoctor probe --device cpu` started on FAKE_TORCH (a probe child that waits), with
+    its own TMPDIR: (the process, that TMPDIR, the file the fake writes its pids to)."""
     fake = tmp_path / "fake"
     (fake / "torch").mkdir(parents=True)
     (fake / "torch" / "__init__.py").write_text(FAKE_TORCH)
@@ -50,7 +52,14 @@ def test_signal_during_probe_leaves_no_process_and_no_tempdir(tmp_path: Path, si
                TMPDIR=str(temp), FAKE_TORCH_MARKER=str(marker), VLMDOCTOR_NO_CACHE="1")
     proc = subprocess.Popen([sys.executable, "-m", "vlmdoctor", "probe", "--device", "cpu",
                              "--timeout", "300"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=preexec_fn)
+    return proc, temp, marker
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_during_probe_leaves_no_process_and_no_tempdir(tmp_path: Path, sig: int) -> None:
+    proc, temp, marker = probe_on_fake_torch(tmp_path)
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():

@@ -124,6 +124,18 @@ def test_probe_weights_without_the_flag_runs_no_model_code(tmp_path: Path) -> No
 
 
 @needs_torch
+def _assert_both_refused(tmp_path: Path, script: str, marker: Path) -> None:
+    """``script`` (offline, in a fresh interpreter) prints one refusal for each of its two
+    loads, and the model's code never ran (its import would write ``marker``)."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=str(tmp_path),
+                          env={"PYTHONPATH": str(ROOT), "HF_MODULES_CACHE": str(tmp_path / "m"),
+                               "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    assert done.stdout.splitlines() == ["refused: remote code not run: transformers asked"] * 2, \
+        done.stderr[-2000:]
+    assert not marker.exists()
+
+
 def test_transformers_itself_cannot_load_dynamic_code_once_guarded(tmp_path: Path) -> None:
     """The belt behind the braces: even a trust_remote_code=True call inside the child is
     refused once the import rung has disarmed transformers' dynamic-module loaders."""
@@ -138,13 +150,7 @@ def test_transformers_itself_cannot_load_dynamic_code_once_guarded(tmp_path: Pat
         f"        load({model!r}, trust_remote_code=True, local_files_only=True)\n"
         "    except consent.RemoteCodeRefused as exc:\n"
         "        print('refused:', str(exc)[:39])\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, cwd=str(tmp_path),
-                          env={"PYTHONPATH": str(ROOT), "HF_MODULES_CACHE": str(tmp_path / "m"),
-                               "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
-    assert done.stdout.splitlines() == ["refused: remote code not run: transformers asked"] * 2, \
-        done.stderr[-2000:]
-    assert not marker.exists()
+    _assert_both_refused(tmp_path, script, marker)
 
 
 def test_every_command_forwards_the_flag_and_defaults_to_no_trust(
@@ -247,10 +253,4 @@ def test_both_dynamic_module_loaders_refuse_once_guarded(tmp_path: Path) -> None
         "        load(*args)\n"
         "    except consent.RemoteCodeRefused as exc:\n"
         "        print('refused:', str(exc)[:39])\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, cwd=str(tmp_path),
-                          env={"PYTHONPATH": str(ROOT), "HF_MODULES_CACHE": str(tmp_path / "m"),
-                               "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
-    assert done.stdout.splitlines() == ["refused: remote code not run: transformers asked"] * 2, \
-        done.stderr[-2000:]
-    assert not marker.exists()
+    _assert_both_refused(tmp_path, script, marker)
