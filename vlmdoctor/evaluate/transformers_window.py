@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
 
 from vlmdoctor.knowledge.cards import PackageRequirement
 from vlmdoctor.shell import arg
@@ -66,7 +66,9 @@ def combine(reqs: Sequence[PackageRequirement], found: str, parts: Sequence[dict
         return []
     # A development build or release candidate of a release that meets the window may
     # already have what that release brings: it cannot be called broken, only unproven.
-    ahead = _release_of(found)
+    from vlmdoctor.tfindex.releases import release_of  # only with a window missed
+
+    ahead = release_of(found)
     sure = [p for p in parts if not p.get("uncertain")]
     sure_errors = [r for r in unmet["error"] if ahead is None or not _contains(r.spec, ahead)]
     severity = "error" if sure or sure_errors else (
@@ -93,15 +95,6 @@ def combine(reqs: Sequence[PackageRequirement], found: str, parts: Sequence[dict
     return [{"package": "transformers", "spec": spec, "found": found, "why": " ".join(whys),
              "severity": severity, "references": _dedupe(refs),
              "fix": [_choose_fix(candidates, hard, [*soft, *avoid], tested, index)]}]
-
-
-def _release_of(found: str) -> str | None:
-    """The final release a pre-release or ``.dev`` build leads to (None for a final)."""
-    try:
-        parsed = Version(Version(found).public)
-    except InvalidVersion:
-        return None
-    return parsed.base_version if parsed.is_prerelease else None
 
 
 def _allowed(index: TransformersIndex, specs: Sequence[str]) -> set[int]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from vlmdoctor.modelcode.scan import CodeScan, ImportSite
 from vlmdoctor.tfindex.index import Span, TransformersIndex
-from vlmdoctor.tfindex.releases import Placement
+from vlmdoctor.tfindex.releases import Placement, release_of
 
 
 def positions(spans: Iterable[Span]) -> set[int]:
@@ -76,13 +76,10 @@ def model_type_needs(index: TransformersIndex, types: Iterable[str],
 def release_ahead(index: TransformersIndex, version: str) -> int | None:
     """For a pre-release or ``.dev`` build the index does not list, the position of the
     final release it leads to (``4.45.0.dev0`` -> 4.45.0), when the index has that release."""
-    try:
-        parsed = Version(Version(version).public)
-    except InvalidVersion:
+    release = release_of(version)
+    if release is None or Version(version).public in index.releases:
         return None
-    if not parsed.is_prerelease or str(parsed) in index.releases:
-        return None
-    return next((i for i in index.finals() if index.releases[i] == parsed.base_version), None)
+    return next((i for i in index.finals() if index.releases[i] == release), None)
 
 
 def _needed(site: ImportSite) -> list[tuple[str, str]]:

@@ -48,6 +48,16 @@ def place(releases: Sequence[Version], names: Sequence[str], version: str) -> Op
     return Placement(pos=pos, version=version, read_as=names[pos], newer=wanted > releases[-1])
 
 
+def release_of(version: str) -> Optional[str]:
+    """The final release a pre-release or ``.dev`` build leads to (``4.45.0.dev0`` ->
+    ``4.45.0``); None for a final release or an unparsable version."""
+    try:
+        parsed = Version(Version(version).public)
+    except InvalidVersion:
+        return None
+    return parsed.base_version if parsed.is_prerelease else None
+
+
 def runs(positions: Collection[int], order: Sequence[int]) -> list[tuple[int, int]]:
     """Maximal runs of ``positions`` along ``order`` (the positions that count, ascending)."""
     spans: list[tuple[int, int]] = []
