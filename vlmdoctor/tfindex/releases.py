@@ -17,15 +17,16 @@ Windows are sets of release positions. A fix never pins a yanked release or a pr
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Optional
 
 from packaging.version import InvalidVersion, Version
 
+from vlmdoctor.record import record
+
 MAX_HOLES = 3  # at most this many '!=' clauses; beyond, the newest unbroken run is offered
 
 
-@dataclass(frozen=True)
+@record
 class Placement:
     pos: int          # the indexed release the checks read for this version
     version: str      # the version asked about
